@@ -1,0 +1,40 @@
+# The two commands of the README: `make book` builds the site, `make test` runs every check.
+# Both create or refresh the virtual environment in .venv first.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+BOOK_FLAGS ?= --warningiserror --keep-going
+
+.PHONY: book test lint unit site venv exercises clean
+
+venv: $(STAMP)
+
+# Reinstall when the project's requirements change.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The site is in _build/html/index.html"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+# Checks on the built site: run after `make book`.
+site: $(STAMP)
+	$(PY) -m pytest -m slow
+
+test: lint unit book site
+
+exercises: $(STAMP)
+	$(VENV)/bin/dlvision assign
+
+clean:
+	rm -rf _build

@@ -1,0 +1,43 @@
+"""One loader per dataset; each returns a torch ``Dataset`` of (image, label) pairs.
+
+======================  ==================================  ================================
+loader                  full profile                        mini profile
+======================  ==================================  ================================
+``scenes15(split)``     15 Scene, (3, 224, 224)             translated digits 5-9, (3, 32, 32)
+``imagenet_samples()``  25 ImageNet validation images       held-out translated digits 0-4
+``mnist(split)``        MNIST, (1, 32, 32) in [-1, 1]       centred digits, (1, 32, 32)
+``celeba(size=32)``     CelebA, (3, size, size) in [-1, 1]  centred digits, (1, size, size)
+``digits(...)``         scikit-learn's 8×8 digits on a canvas, the source of every mini dataset
+======================  ==================================  ================================
+
+Images for the pretrained networks (the first two) are ImageNet-normalized in both profiles.
+"""
+
+from .digits import DIGIT_NAMES, ImageTensorDataset, digits
+from .download import ChecksumError, DataNotFoundError, download, sha256sum
+from .generative import celeba, mnist
+from .imagenet import imagenet_samples, mini_source
+from .scenes15 import ImageFileDataset, scenes15
+from .transforms import IMAGENET_MEAN, IMAGENET_STD, denormalize, load_image, normalize, to_rgb
+
+__all__ = [
+    "DIGIT_NAMES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "ChecksumError",
+    "DataNotFoundError",
+    "ImageFileDataset",
+    "ImageTensorDataset",
+    "celeba",
+    "denormalize",
+    "digits",
+    "download",
+    "imagenet_samples",
+    "load_image",
+    "mini_source",
+    "mnist",
+    "normalize",
+    "scenes15",
+    "sha256sum",
+    "to_rgb",
+]

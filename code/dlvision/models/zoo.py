@@ -1,0 +1,188 @@
+"""Pretrained networks by name: ImageNet weights in full, trained stand-ins in mini.
+
+``pretrained("vgg16")`` gives torchvision's VGG16 with its ImageNet weights in the full profile
+and ``MiniVGG`` trained on translated digits 0-4 in the mini profile; ``"squeezenet1_1"`` likewise
+gives SqueezeNet 1.1 or ``MiniSqueezeNet``. A stand-in is trained at first use (well under a
+minute on two CPU cores), saved under the profile's cache folder, and read back afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..data.digits import DIGIT_NAMES, retranslate
+from ..data.download import DataNotFoundError
+from ..data.imagenet import MINI_CLASSES, mini_source
+from ..data.transforms import normalize, to_rgb
+from ..profile import Profile, current
+from .mini import MiniSqueezeNet, MiniVGG
+from .training import accuracy, fit_classifier
+
+MODEL_NAMES = ("vgg16", "squeezenet1_1")
+# Bump when the mini data, the architectures or the training recipe change: old caches are then
+# ignored instead of being read as if they were current.
+STANDIN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """How the mini profile builds and trains the stand-in of one pretrained network."""
+
+    architecture: type[nn.Module]
+    train: dict[str, Any] = field(default_factory=dict)
+
+    def key(self, name: str) -> str:
+        """Hash of everything that determines the trained weights."""
+        spec = {"name": name, "arch": self.architecture.__name__, "train": self.train,
+                "classes": MINI_CLASSES, "version": STANDIN_VERSION}
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+
+
+STANDINS = {
+    "vgg16": StandIn(MiniVGG, {"epochs": 25, "lr": 1e-3, "batch_size": 64, "seed": 0}),
+    "squeezenet1_1": StandIn(MiniSqueezeNet, {"epochs": 25, "lr": 2e-3, "batch_size": 64,
+                                              "seed": 0}),
+}
+
+
+def _check_name(name: str) -> str:
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    return name
+
+
+def _imagenet_weights(name: str):
+    from torchvision import models
+
+    return {"vgg16": models.VGG16_Weights.IMAGENET1K_V1,
+            "squeezenet1_1": models.SqueezeNet1_1_Weights.IMAGENET1K_V1}[name]
+
+
+def class_names(name: str, *, profile: str | Profile | None = None) -> list[str]:
+    """The names of the classes the network predicts, in the order of its outputs.
+
+    Full: ImageNet's 1,000 categories from the weights' metadata. Mini: "zero" ... "four".
+    """
+    _check_name(name)
+    if current(profile).is_mini:
+        return [DIGIT_NAMES[c] for c in MINI_CLASSES]
+    return list(_imagenet_weights(name).meta["categories"])
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Eval mode and no parameter gradients: the network is used, not trained."""
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def weights_path(name: str, *, profile: str | Profile | None = None) -> Path:
+    """Where the weights of ``name`` live (or will) for the given profile."""
+    _check_name(name)
+    prof = current(profile)
+    if prof.is_mini:
+        return prof.cache_dir / "models" / f"mini-{name}-{STANDINS[name].key(name)}.pt"
+    url = _imagenet_weights(name).url
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def _load_imagenet(name: str, progress: bool) -> nn.Module:
+    from torchvision import models
+
+    weights = _imagenet_weights(name)
+    try:
+        return getattr(models, name)(weights=weights, progress=progress)
+    except (OSError, RuntimeError) as err:  # URLError is an OSError
+        raise DataNotFoundError(
+            f"the ImageNet weights of {name} could not be loaded ({err}). Download "
+            f"{weights.url} and save it as {weights_path(name, profile='full')} "
+            "(the folder is $TORCH_HOME/hub/checkpoints)."
+        ) from err
+
+
+def train_standin(name: str, *, progress: bool = True) -> tuple[nn.Module, dict[str, Any]]:
+    """Train the mini stand-in of ``name`` on translated digits 0-4, on the CPU.
+
+    Each epoch moves every digit to a new random position. Returns the model (eval mode) and a
+    record with its held-out accuracy and training time.
+    """
+    standin = STANDINS[_check_name(name)]
+    train, test = mini_source("train", normalized=False), mini_source("test")
+    model = standin.architecture(num_classes=len(MINI_CLASSES))
+    start = time.perf_counter()
+    fit_classifier(model, train.images, train.targets,
+                   augment=lambda x, g: normalize(to_rgb(retranslate(x, generator=g))),
+                   progress=progress, desc=f"training the mini {name}", **standin.train)
+    seconds = time.perf_counter() - start
+    record = {"name": name, "key": standin.key(name), "train_seconds": seconds,
+              "test_accuracy": accuracy(model, test.images, test.targets),
+              "n_train": len(train), "n_test": len(test)}
+    return model, record
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def standin_record(name: str, *, profile: str | Profile | None = None,
+                   progress: bool = True) -> dict[str, Any]:
+    """The stand-in's training record (held-out accuracy, seconds), training it if needed."""
+    _load_standin(name, current(profile), progress)
+    path = weights_path(name, profile=profile)
+    return torch.load(path, map_location="cpu", weights_only=True)["record"]
+
+
+def _load_standin(name: str, prof: Profile, progress: bool) -> nn.Module:
+    path = weights_path(name, profile=prof)
+    model = STANDINS[name].architecture(num_classes=len(MINI_CLASSES))
+    if path.exists():
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(saved["state_dict"])
+            return model
+        except Exception as err:  # a file cut short or from another version: rebuild it
+            warnings.warn(f"ignoring the unreadable cache {path} ({err}); retraining",
+                          stacklevel=3)
+    model, record = train_standin(name, progress=progress)
+    _save_atomic({"state_dict": model.state_dict(), "record": record}, path)
+    return model
+
+
+def pretrained(
+    name: str, *, profile: str | Profile | None = None, progress: bool = True
+) -> nn.Module:
+    """A pretrained network in eval mode, frozen, on the profile's device.
+
+    Parameters
+    ----------
+    name : "vgg16" or "squeezenet1_1".
+    profile : "mini", "full" or None for the active profile.
+    progress : show download or training progress.
+
+    Full: torchvision's network with ``IMAGENET1K_V1`` weights, input (N, 3, 224, 224),
+    output (N, 1000) logits. Mini: its stand-in, input (N, 3, 32, 32), output (N, 5) logits.
+    Inputs are ImageNet-normalized in both profiles. Class names: ``class_names(name)``.
+    """
+    _check_name(name)
+    prof = current(profile)
+    model = _load_standin(name, prof, progress) if prof.is_mini else _load_imagenet(name, progress)
+    return freeze(model).to(prof.device)

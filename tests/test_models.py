@@ -1,0 +1,149 @@
+"""Pretrained networks: the mini stand-ins (trained, cached, accurate) and the full path."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+
+import pytest
+import torch
+from torch import nn
+
+from dlvision.data import DataNotFoundError, imagenet_samples
+from dlvision.models import (
+    MiniSqueezeNet,
+    MiniVGG,
+    accuracy,
+    class_names,
+    pretrained,
+    standin_record,
+    weights_path,
+    zoo,
+)
+
+STANDIN_REPORT: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="session")
+def standins(session_data):
+    """Both stand-ins, trained once per test session in the session's data folder."""
+    import os
+
+    os.environ["DLVISION_DATA"] = str(session_data)  # the autouse fixture sets it per test
+    models = {}
+    for name in ("vgg16", "squeezenet1_1"):
+        start = time.perf_counter()
+        models[name] = pretrained(name, progress=False)
+        STANDIN_REPORT[name] = {"first_load_s": time.perf_counter() - start,
+                                **standin_record(name, progress=False)}
+    return models
+
+
+@pytest.mark.parametrize("name", ["vgg16", "squeezenet1_1"])
+def test_standin_recognizes_held_out_digits(standins, name):
+    samples = imagenet_samples()
+    acc = accuracy(standins[name], samples.images, samples.targets)
+    STANDIN_REPORT[name]["held_out_accuracy"] = acc
+    assert acc >= 0.97, f"the mini {name} reaches only {acc:.1%} on held-out digits 0-4"
+
+
+@pytest.mark.parametrize("name", ["vgg16", "squeezenet1_1"])
+def test_standin_trains_in_under_a_minute(standins, name):
+    assert STANDIN_REPORT[name]["train_seconds"] < 60
+
+
+@pytest.mark.parametrize("name", ["vgg16", "squeezenet1_1"])
+def test_second_load_reads_the_cache_quickly(standins, name, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("the stand-in was trained again instead of read from the cache")
+
+    monkeypatch.setattr(zoo, "train_standin", no_training)
+    start = time.perf_counter()
+    again = pretrained(name, progress=False)
+    assert time.perf_counter() - start < 5
+    for a, b in zip(again.state_dict().values(), standins[name].state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["vgg16", "squeezenet1_1"])
+def test_pretrained_networks_are_frozen_and_in_eval_mode(standins, name):
+    model = standins[name]
+    assert not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_standins_keep_the_layout_of_the_real_networks():
+    from torchvision.models import vgg16
+
+    real, mini = vgg16(), MiniVGG()
+
+    def kinds(seq):
+        return [type(m).__name__ for m in seq if not isinstance(m, nn.BatchNorm2d)]
+
+    assert kinds(mini.features) == kinds(real.features)  # 13 conv+ReLU, pools after 2,2,3,3,3
+    assert kinds(mini.classifier) == kinds(real.classifier)  # fc6 relu6 drop fc7 relu7 drop fc8
+    assert mini(torch.zeros(2, 3, 32, 32)).shape == (2, 5)
+    assert MiniSqueezeNet()(torch.zeros(2, 3, 32, 32)).shape == (2, 5)
+
+
+def test_a_corrupt_cache_is_rebuilt(data_dir, monkeypatch):
+    path = weights_path("vgg16")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"cut short")
+    fresh = MiniVGG()
+    monkeypatch.setattr(zoo, "train_standin",
+                        lambda name, progress: (fresh, {"test_accuracy": 0.5}))
+    with pytest.warns(UserWarning, match="unreadable cache"):
+        model = pretrained("vgg16", progress=False)
+    assert torch.equal(model.features[0].weight, fresh.features[0].weight)
+    saved = torch.load(path, weights_only=True)
+    assert torch.equal(saved["state_dict"]["features.0.weight"], fresh.features[0].weight)
+
+
+def test_interrupted_training_leaves_no_cache(data_dir, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zoo, "train_standin", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pretrained("squeezenet1_1", progress=False)
+    assert not weights_path("squeezenet1_1").exists()
+
+
+def test_mini_class_names_are_digits_zero_to_four():
+    assert class_names("vgg16") == ["zero", "one", "two", "three", "four"]
+
+
+@pytest.mark.parametrize("call", [pretrained, class_names, weights_path])
+def test_unknown_model_is_a_clear_value_error(call):
+    with pytest.raises(ValueError, match="model 'resnet'; choose one of vgg16, squeezenet1_1"):
+        call("resnet")
+
+
+def test_full_vgg16_loads_cached_imagenet_weights_offline(tmp_path, monkeypatch):
+    from torchvision.models import vgg16
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", _no_network)
+    reference = vgg16()
+    path = weights_path("vgg16", profile="full")
+    assert path.parent == tmp_path / "torch" / "hub" / "checkpoints"
+    path.parent.mkdir(parents=True)
+    torch.save(reference.state_dict(), path)
+
+    model = pretrained("vgg16", profile="full", progress=False)
+    assert torch.equal(model.classifier[6].weight, reference.classifier[6].weight)
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    names = class_names("vgg16", profile="full")
+    assert len(names) == 1000 and names[0] == "tench" and "reflex camera" in names
+
+
+def test_full_weights_missing_offline_say_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", _no_network)
+    with pytest.raises(DataNotFoundError, match="squeezenet1_1-b8a52dc0.pth"):
+        pretrained("squeezenet1_1", profile="full", progress=False)
+
+
+def _no_network(*args, **kwargs):
+    raise urllib.error.URLError("network is unreachable")

@@ -1,0 +1,127 @@
+"""Checks on the built site (`make book` first): pages, assets, question headings.
+
+Marked slow: `make test` runs them after building the book.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+pytestmark = pytest.mark.slow
+
+# Which questions each chapter page must answer, with a heading "Q<n> — ...".
+CHAPTER_QUESTIONS: dict[str, list[int]] = {}
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return files
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.assets: list[str] = []
+        self.headings: list[str] = []
+        self._in_heading = False
+        self._text: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("img", "script") and attrs.get("src"):
+            self.assets.append(attrs["src"])
+        if tag == "link" and attrs.get("rel") in ("stylesheet", "preload") and attrs.get("href"):
+            self.assets.append(attrs["href"])
+        if tag in ("h1", "h2", "h3"):
+            self._in_heading, self._text = True, []
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3") and self._in_heading:
+            self.headings.append("".join(self._text).strip())
+            self._in_heading = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_heading:
+            self._text.append(data)
+
+
+def parse(page: Path) -> _Page:
+    parser = _Page()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, Path]:
+    if not (HTML / "index.html").exists():
+        pytest.fail("the site is not built: run `make book` first")
+    return {f: HTML / f"{f}.html" for f in toc_files()}
+
+
+def test_every_page_of_the_table_of_contents_is_built(pages):
+    missing = [f for f, path in pages.items() if not path.exists()]
+    assert not missing, f"pages in _toc.yml without HTML: {missing}"
+
+
+def test_every_local_asset_exists(pages):
+    broken = []
+    for page in pages.values():
+        for ref in parse(page).assets:
+            url = urlparse(ref)
+            if url.scheme or url.netloc or ref.startswith("data:"):
+                continue
+            if not (page.parent / unquote(url.path)).resolve().exists():
+                broken.append(f"{page.relative_to(HTML)} → {ref}")
+    assert not broken, "missing images, scripts or styles:\n" + "\n".join(broken)
+
+
+def test_no_placeholder_pages(pages):
+    for f, page in pages.items():
+        text = " ".join(parse(page).text).lower()
+        for word in ("coming soon", "todo", "lorem ipsum", "tbd"):
+            assert not re.search(rf"\b{word}\b", text), f"{f} says {word!r}"
+
+
+def test_no_cell_errors_in_pages(pages):
+    for f, page in pages.items():
+        html = page.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" not in html, f"{f} shows a traceback"
+
+
+def test_part_pages_list_their_questions(pages):
+    expected = {"book/transfer-learning/index": 11, "book/visualization/index": 11,
+                "book/gans/index": 5, "book/conditional-gans/index": 15}
+    for f, last in expected.items():
+        text = " ".join(parse(pages[f]).text)
+        first = 6 if "conditional" in f else 1
+        missing = [q for q in range(first, last + 1) if not re.search(rf"\bQ{q}\b", text)]
+        assert not missing, f"{f} does not list questions {missing}"
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTER_QUESTIONS))
+def test_chapters_have_one_heading_per_question(pages, chapter):
+    headings = parse(pages[chapter]).headings
+    for q in CHAPTER_QUESTIONS[chapter]:
+        assert any(re.match(rf"Q{q}\s+—", h) for h in headings), \
+            f"{chapter} has no heading 'Q{q} — …' (headings: {headings})"
