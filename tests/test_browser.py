@@ -14,7 +14,6 @@ import shutil
 import threading
 
 import pytest
-
 from test_site import HTML, toc_files
 
 pytestmark = pytest.mark.slow

@@ -143,28 +143,30 @@ def _save_atomic(obj: Any, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def standin_record(name: str, *, profile: str | Profile | None = None,
-                   progress: bool = True) -> dict[str, Any]:
-    """The stand-in's training record (held-out accuracy, seconds), training it if needed."""
-    _load_standin(name, current(profile), progress)
-    path = weights_path(name, profile=profile)
-    return torch.load(path, map_location="cpu", weights_only=True)["record"]
+def standin_record(name: str, *, progress: bool = True) -> dict[str, Any]:
+    """The mini stand-in's training record: held-out accuracy on digits 0-4, seconds, sizes.
+
+    Trains the stand-in first if it is not cached yet.
+    """
+    _check_name(name)
+    return _load_standin(name, current("mini"), progress)[1]
 
 
-def _load_standin(name: str, prof: Profile, progress: bool) -> nn.Module:
+def _load_standin(name: str, prof: Profile, progress: bool) -> tuple[nn.Module, dict[str, Any]]:
+    """The cached stand-in and its record; trains and caches it when the cache is missing."""
     path = weights_path(name, profile=prof)
     model = STANDINS[name].architecture(num_classes=len(MINI_CLASSES))
     if path.exists():
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             model.load_state_dict(saved["state_dict"])
-            return model
+            return model, saved["record"]
         except Exception as err:  # a file cut short or from another version: rebuild it
             warnings.warn(f"ignoring the unreadable cache {path} ({err}); retraining",
                           stacklevel=3)
     model, record = train_standin(name, progress=progress)
     _save_atomic({"state_dict": model.state_dict(), "record": record}, path)
-    return model
+    return model, record
 
 
 def pretrained(
@@ -184,5 +186,8 @@ def pretrained(
     """
     _check_name(name)
     prof = current(profile)
-    model = _load_standin(name, prof, progress) if prof.is_mini else _load_imagenet(name, progress)
+    if prof.is_mini:
+        model = _load_standin(name, prof, progress)[0]
+    else:
+        model = _load_imagenet(name, progress)
     return freeze(model).to(prof.device)
