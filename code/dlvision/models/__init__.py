@@ -1,6 +1,7 @@
 """Networks: pretrained ones by name, the mini stand-ins, and a small training loop."""
 
 from .mini import MiniSqueezeNet, MiniVGG
+from .summary import parameters_per_layer
 from .training import accuracy, fit_classifier, predict
 from .zoo import (
     MODEL_NAMES,
@@ -20,6 +21,7 @@ __all__ = [
     "class_names",
     "fit_classifier",
     "freeze",
+    "parameters_per_layer",
     "predict",
     "pretrained",
     "standin_record",

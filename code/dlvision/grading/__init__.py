@@ -1,0 +1,76 @@
+"""Checks for the exercise notebooks: instant feedback in the notebook, and a grader.
+
+In a notebook, after writing a function::
+
+    from dlvision.grading import check
+    check("normalize", imagenet_normalize)
+
+prints the verdict (passed, or the input it was tried on, what was expected, what came back,
+and a hint) and returns a ``CheckResult``. It never raises for a wrong answer.
+
+``dlvision grade NOTEBOOK`` (``runner.grade_notebook``) grades a whole notebook with the same
+checks: it executes a copy, collects what the notebook defined, and runs every check of its
+part. The questions of each part are in ``checks/``.
+
+Trust model
+-----------
+A check has two halves. ``observe`` runs the student's answer on the question's inputs and
+records plain data (tensors, numbers, strings); ``judge`` recomputes the inputs, runs the
+package's reference implementation and compares. In the notebook both run in the student's
+kernel: that is feedback, and the student can fool only themselves. When grading, the halves
+are split across processes:
+
+1. the notebook runs, on a copy, in its own kernel (mini profile, a time limit per cell);
+2. the names the part asks for are serialized there with cloudpickle;
+3. a separate *sandbox* process loads them and runs ``observe`` (a time limit per question,
+   restarted after a timeout or a crash), and sends the observations back as JSON;
+4. the grader process, whose references were imported before any student code ran, runs
+   ``judge``. It never executes student code and never unpickles what the student produced.
+
+So redefining ``check``, deleting ``dlvision`` or monkeypatching the references inside the
+notebook (or inside an answer) changes nothing: the grade depends only on what the answers
+return on the grader's inputs. What a grade does not prove: that the student wrote the code
+(calling the package's reference passes the check; read the code for that), and that the
+machine is safe. The notebook and the answers run as the user who runs ``dlvision grade``,
+with that user's files and network: grade untrusted submissions inside a disposable container
+or virtual machine, one submission at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .checks import PARTS, QUESTIONS, get_part, get_question
+from .judge import judge
+from .observe import observe
+from .question import STATUSES, Case, CheckResult, Part, Question, _ipython
+
+
+def check(question: str, answer: Any) -> CheckResult:
+    """Check an answer to an exercise question and print the verdict.
+
+    Parameters
+    ----------
+    question : the question's id, as the notebook gives it, e.g. "normalize".
+    answer : the function (or class) the question asks for, not called: ``imagenet_normalize``,
+        not ``imagenet_normalize(x)``.
+
+    Returns the ``CheckResult`` (``passed``, ``points``, ``max_points``, ``message``). A wrong
+    answer, one that raises, or one still raising ``NotImplementedError`` gives a result, never
+    an exception; an unknown question id is a ``ValueError`` that lists the known ones.
+    """
+    q = get_question(question)
+    with torch.random.fork_rng(devices=[]):  # the student's random state is left as it was
+        verdict = judge(q, observe(q, answer))
+    shell = _ipython()
+    verdict = CheckResult(verdict.question, verdict.status, verdict.points, verdict.max_points,
+                          verdict.message,
+                          _printed_in=shell.execution_count if shell is not None else None)
+    print(verdict)
+    return verdict
+
+
+__all__ = ["PARTS", "QUESTIONS", "STATUSES", "Case", "CheckResult", "Part", "Question", "check",
+           "get_part", "get_question"]

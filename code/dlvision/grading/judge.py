@@ -1,0 +1,52 @@
+"""The side of a check that decides: compare what an answer did with the reference.
+
+``judge(question, observation)`` rebuilds the question's cases, computes the reference result of
+each with the package's own implementation, and compares it with what ``observe`` recorded. It
+only reads plain data: it never calls the student's code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .question import ERROR, NOT_ANSWERED, PASSED, WRONG, CheckResult, Question, result
+
+MODIFIED_INPUT = (
+    "it changed its input in place; compute a new tensor instead (`x - m`, not `x -= m` or "
+    "`x.sub_(m)`): the caller still needs the original"
+)
+
+
+def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
+    """The verdict on ``observation``, as recorded by ``observe(question, answer)``."""
+    name = question.name
+    if "not_callable" in observation:
+        return result(question, ERROR,
+                      f"expected the function `{name}` itself, got an object of type "
+                      f"{observation['not_callable']}: pass the function, without calling it")
+    if "load_error" in observation:
+        return result(question, ERROR,
+                      f"`{name}` could not be passed to the grader: {observation['load_error']}")
+    cases = question.cases()
+    seen = observation["cases"]
+    with torch.random.fork_rng(devices=[]):  # the references must not move the caller's RNG
+        for case, obs in zip(cases, seen, strict=False):
+            if obs.get("not_implemented"):
+                return result(question, NOT_ANSWERED,
+                              f"not answered yet: replace `raise NotImplementedError()` in "
+                              f"`{name}` with your code")
+            if "error" in obs:
+                return result(question, ERROR,
+                              f"`{name}` raised {obs['error']}\non input: {case.description}")
+            problem = question.judge(case, obs["output"])
+            if problem is None and obs.get("modified_input"):
+                problem = MODIFIED_INPUT
+            if problem is not None:
+                return result(question, WRONG,
+                              f"on input: {case.description}\n{problem}\nhint: {question.hint}")
+    if len(seen) < len(cases):
+        return result(question, ERROR, f"`{name}` was tried on {len(seen)} of the "
+                      f"{len(cases)} inputs only")
+    return result(question, PASSED)

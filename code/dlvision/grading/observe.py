@@ -1,0 +1,149 @@
+"""The side of a check that runs the student's answer: try it on every case, keep only data.
+
+``observe(question, answer)`` calls the answer on the question's cases and records, per case,
+what came back, or the exception it raised, and whether it changed its input. What it records
+is plain data (tensors, numbers, strings, lists, tuples, dicts), so that ``dlvision grade`` can
+run it in a separate process and send the result back as JSON: the process that decides the
+grade never runs the student's code and never unpickles anything the student produced.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+import torch
+
+from .question import Question
+
+MAX_DEPTH = 20  # nesting kept in an output; deeper values become an Opaque
+
+
+class Opaque(NamedTuple):
+    """Stands for a returned value that is not plain data (a NumPy array, a module...)."""
+
+    type_name: str
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def to_data(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` made only of plain data; anything else becomes an ``Opaque``.
+
+    Tensors are detached, moved to the CPU and copied (a subclass becomes a plain tensor);
+    NumPy scalars become Python numbers, because ``np.prod(shape)`` is a fine way to count.
+    """
+    if depth > MAX_DEPTH:
+        return Opaque("a value nested too deeply")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, torch.Tensor):
+        try:
+            return value.detach().cpu().as_subclass(torch.Tensor).clone()
+        except Exception:  # sparse, quantized, meta... tensors: nothing a check expects
+            return Opaque(f"torch.Tensor ({value.layout}, {value.dtype})")
+    if isinstance(value, list | tuple):
+        items = [to_data(v, depth + 1) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {_plain_key(k): to_data(v, depth + 1) for k, v in value.items()}
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(
+            value, "ndim", None) == 0:
+        return value.item()
+    return Opaque(_type_name(value))
+
+
+def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:
+    return [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
+
+
+def _unchanged(before: list[torch.Tensor | None], args: tuple[Any, ...]) -> bool:
+    return all(b is None or (a.shape == b.shape and torch.equal(a, b))
+               for a, b in zip(args, before, strict=True))
+
+
+def observe(question: Question, answer: Any) -> dict[str, Any]:
+    """Try ``answer`` on every case of ``question``; stop at the first exception.
+
+    Returns ``{"cases": [...]}`` with one entry per case tried: ``{"output": data,
+    "modified_input": bool}``, ``{"not_implemented": True}`` or ``{"error": "Type: message"}``.
+    The global random state is restored afterwards and seeded before, so that an answer that
+    draws random numbers behaves the same in the notebook and in the grader.
+    """
+    if not callable(answer):
+        return {"not_callable": _type_name(answer)}
+    observations: list[dict[str, Any]] = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        for case in question.cases():
+            before = _snapshot(case.args)
+            try:
+                got = question.apply(answer, case)
+            except NotImplementedError:
+                observations.append({"not_implemented": True})
+                break
+            except (Exception, SystemExit) as err:  # the student's bug, reported, not raised
+                observations.append({"error": f"{type(err).__name__}: {err}"})
+                break
+            observations.append({"output": to_data(got),
+                                 "modified_input": not _unchanged(before, case.args)})
+    return {"cases": observations}
+
+
+# JSON for observations: tensors, tuples, dicts with any plain keys and Opaque values are
+# tagged objects, so that what arrives is exactly what was sent.
+_DTYPES = {str(d).removeprefix("torch."): d for d in (
+    torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8,
+    torch.int16, torch.int32, torch.int64, torch.bool)}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Opaque):
+        return {"__opaque__": value.type_name}
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        if dtype not in _DTYPES:
+            return {"__opaque__": f"torch.Tensor ({value.dtype})"}
+        return {"__tensor__": {"dtype": dtype, "shape": list(value.shape),
+                               "values": value.flatten().tolist()}}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    return value
+
+
+def _decode_object(obj: dict[str, Any]) -> Any:
+    if set(obj) == {"__opaque__"}:
+        return Opaque(str(obj["__opaque__"]))
+    if set(obj) == {"__tensor__"}:
+        spec = obj["__tensor__"]
+        dtype = _DTYPES[spec["dtype"]]
+        return torch.tensor(spec["values"], dtype=dtype).reshape(spec["shape"])
+    if set(obj) == {"__tuple__"}:
+        return tuple(obj["__tuple__"])
+    if set(obj) == {"__dict__"}:
+        return {_plain_key(k): v for k, v in obj["__dict__"]}
+    return obj
+
+
+def _plain_key(key: Any) -> Any:
+    """A dict key as data: a string, a number, None, or an Opaque naming its type."""
+    if key is None or isinstance(key, str | int | float | bool | Opaque):
+        return key
+    return Opaque(_type_name(key))
+
+
+def encode(observation: dict[str, Any]) -> bytes:
+    """Observations as JSON bytes (tensors included)."""
+    return json.dumps(_encode(observation)).encode()
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """The inverse of ``encode``; only ever builds plain data."""
+    return json.loads(data.decode(), object_hook=_decode_object)

@@ -1,0 +1,138 @@
+"""What a graded question is, and what a check says about an answer.
+
+A ``Question`` names what the notebook must define, how many points it is worth, the inputs it
+is tried on (``cases``) and how the answer's output on each input is judged (``judge``). A
+``Part`` is the list of questions of one exercise notebook. A ``CheckResult`` is the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Verdicts, from best to worst. Only "passed" earns points.
+PASSED = "passed"
+WRONG = "wrong"  # the answer ran and returned a wrong result
+ERROR = "error"  # the answer raised, or is not the kind of object the question asks for
+NOT_ANSWERED = "not answered"  # it still raises NotImplementedError
+MISSING = "missing"  # the graded notebook does not define it
+TIMEOUT = "timeout"  # it ran longer than the grader's time limit
+STATUSES = (PASSED, WRONG, ERROR, NOT_ANSWERED, MISSING, TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input a check feeds to an answer.
+
+    description : how feedback names the input, e.g. "2 images, shape (2, 3, 4, 5), float32".
+    args : the positional arguments the answer is called with.
+    """
+
+    description: str
+    args: tuple[Any, ...]
+
+
+def call(answer: Callable[..., Any], case: Case) -> Any:
+    """The usual way to try an answer on a case: call it with the case's arguments."""
+    return answer(*case.args)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One graded question of an exercise notebook.
+
+    id : what the notebook passes to ``check``, unique across all parts, e.g. "normalize".
+    name : the function or class the notebook must define, e.g. "imagenet_normalize".
+    points : what a right answer earns; a wrong one earns 0.
+    title : one line shown in reports.
+    cases : builds the inputs. It must be deterministic (seeded), because the grader builds them
+        twice, in the process that runs the answer and in the one that judges it.
+    judge : ``judge(case, got)`` returns None when ``got`` is right for ``case``, else a short
+        text saying what is wrong (what was expected, what came back). It compares with the
+        package's reference implementation.
+    hint : one or two sentences shown with a wrong answer.
+    apply : how an answer is tried on a case (``call`` by default; a class question would build
+        the object and run it). Its result is what ``judge`` receives.
+    """
+
+    id: str
+    name: str
+    points: int
+    title: str
+    cases: Callable[[], list[Case]]
+    judge: Callable[[Case, Any], str | None]
+    hint: str
+    apply: Callable[[Any, Case], Any] = call
+
+
+@dataclass(frozen=True)
+class Part:
+    """The graded questions of one exercise notebook, e.g. ``0-getting-started``."""
+
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+
+    @property
+    def max_points(self) -> int:
+        return sum(q.points for q in self.questions)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one answer.
+
+    question : the question's id. status : one of ``STATUSES``. points : earned, out of
+    ``max_points``. message : what to tell the student (empty when the answer passed).
+    """
+
+    question: str
+    status: str
+    points: int
+    max_points: int
+    message: str = ""
+    # The IPython cell in which ``check`` printed this verdict (see ``_ipython_display_``).
+    _printed_in: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def headline(self) -> str:
+        """One line: the question, the verdict and the points."""
+        mark = "✔" if self.passed else "✘"
+        return f"{mark} {self.question}: {self.status} ({self.points}/{self.max_points} points)"
+
+    def __str__(self) -> str:
+        if not self.message:
+            return self.headline()
+        details = "\n".join("    " + line for line in self.message.splitlines())
+        return f"{self.headline()}\n{details}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.question, "status": self.status, "passed": self.passed,
+                "points": self.points, "max_points": self.max_points, "feedback": self.message}
+
+    def _ipython_display_(self) -> None:
+        # ``check`` prints the verdict itself, so that it shows wherever it is called. A cell
+        # ending with ``check(...)`` would then show it twice: skip the echo in that same cell.
+        shell = _ipython()
+        if shell is not None and self._printed_in == shell.execution_count:
+            return
+        print(self)
+
+
+def _ipython():
+    """The running IPython shell, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def result(question: Question, status: str, message: str = "") -> CheckResult:
+    """The ``CheckResult`` of ``question`` with that status: full points if passed, else 0."""
+    points = question.points if status == PASSED else 0
+    return CheckResult(question.id, status, points, question.points, message)

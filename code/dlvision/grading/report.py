@@ -1,0 +1,101 @@
+"""The grade of one notebook: per question, per cell that went wrong, and the total."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .question import CheckResult
+
+FEEDBACK_WIDTH = 72  # characters of feedback in the table; the full text follows it
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """A code cell of the graded notebook that did not run cleanly.
+
+    index : 1-based position among all the notebook's cells. status : "error", "timeout" or
+    "kernel died". error : the exception ("NameError: name 'x' is not defined") or what happened.
+    first_line : the cell's first line, to find it in the notebook.
+    """
+
+    index: int
+    status: str
+    error: str
+    first_line: str = ""
+
+    def describe(self) -> str:
+        where = f"cell {self.index}" + (f" ({self.first_line})" if self.first_line else "")
+        return f"{where}: {self.status}: {self.error}"
+
+
+@dataclass
+class Report:
+    """What ``dlvision grade`` found: a result per question, the cells that failed, the time."""
+
+    notebook: str
+    part: str
+    results: list[CheckResult]
+    cells: list[CellRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # e.g. the answers could not be collected
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> int:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        return sum(r.max_points for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "part": self.part,
+            "score": self.score,
+            "max_score": self.max_score,
+            "questions": [r.to_dict() for r in self.results],
+            "cells": [{"index": c.index, "status": c.status, "error": c.error,
+                       "first_line": c.first_line} for c in self.cells],
+            "problems": list(self.problems),
+            "seconds": round(self.seconds, 2),
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+
+
+def _shorten(text: str, width: int = FEEDBACK_WIDTH) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def format_report(report: Report) -> str:
+    """The report as a table for a terminal, then the full feedback of every lost point."""
+    rows = [(r.question, f"{r.points}/{r.max_points}", r.status, _shorten(r.message))
+            for r in report.results]
+    header = ("question", "points", "verdict", "feedback")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+
+    def line(row) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + \
+            "  " + row[3]
+
+    out = [f"{report.notebook} · exercise {report.part} · graded in {report.seconds:.1f} s", "",
+           line(header).rstrip(), *(line(row).rstrip() for row in rows),
+           line(("total", f"{report.score}/{report.max_score}", "", "")).rstrip()]
+    if report.problems:
+        out += ["", "Problems:", *(f"  {p}" for p in report.problems)]
+    if report.cells:
+        out += ["", "Cells that did not run cleanly (grading went on with the next cells):",
+                *(f"  {c.describe()}" for c in report.cells)]
+    lost = [r for r in report.results if not r.passed and r.message]
+    if lost:
+        out += ["", "Feedback:"]
+        for r in lost:
+            out.append(f"  {r.question}:")
+            out += [f"    {text}" for text in r.message.splitlines()]
+    return "\n".join(out)

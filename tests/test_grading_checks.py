@@ -1,0 +1,221 @@
+"""The checks themselves, in process: they tell right answers from wrong, empty or broken ones.
+
+No kernel here: ``check`` runs the answer and judges it in the test process. The mutants and
+the alternative right answers are in ``tests/mutants/``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mutants import ALTERNATIVES, MUTANTS
+
+from dlvision.data import normalize, to_rgb
+from dlvision.grading import PARTS, QUESTIONS, check, get_part
+from dlvision.grading.observe import Opaque, decode, encode, observe, to_data
+from dlvision.grading.question import ERROR, NOT_ANSWERED, PASSED, WRONG
+from dlvision.models import parameters_per_layer
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
+              "parameters-per-layer": parameters_per_layer}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_every_question_has_at_least_two_mutants(question):
+    assert len(MUTANTS.get(question, [])) >= 2, (
+        f"question {question!r} has {len(MUTANTS.get(question, []))} mutants; add at least two "
+        "wrong answers it must catch to tests/mutants/")
+
+
+def test_mutants_are_for_registered_questions():
+    assert set(MUTANTS) <= set(QUESTIONS), set(MUTANTS) - set(QUESTIONS)
+    assert set(ALTERNATIVES) <= set(QUESTIONS), set(ALTERNATIVES) - set(QUESTIONS)
+
+
+@pytest.mark.parametrize(("question", "mutant"),
+                         [(q, m) for q, ms in sorted(MUTANTS.items()) for m in ms],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_mutant_is_caught(question, mutant):
+    verdict = check(question, mutant)
+    assert not verdict.passed and verdict.points == 0, f"{mutant.__doc__} passed the check"
+    assert verdict.status in (WRONG, ERROR)
+    assert "on input:" in verdict.message  # the student is told which input went wrong
+
+
+@pytest.mark.parametrize(("question", "answer"),
+                         [(q, a) for q, ans in sorted(ALTERNATIVES.items()) for a in ans],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_right_answers_written_differently_pass(question, answer):
+    verdict = check(question, answer)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("question", sorted(REFERENCES))
+def test_reference_passes_in_under_a_second(question):
+    start = time.perf_counter()
+    verdict = check(question, REFERENCES[question])
+    assert verdict.passed, verdict.message
+    assert verdict.points == verdict.max_points == QUESTIONS[question].points
+    assert time.perf_counter() - start < 1.0
+
+
+def test_every_question_has_a_reference_here():
+    assert set(REFERENCES) == set(QUESTIONS)
+
+
+def not_answered(*args):
+    raise NotImplementedError()
+
+
+def raises(*args):
+    raise ValueError("bad input")
+
+
+def exits(*args):
+    raise SystemExit(3)
+
+
+def returns_none(*args):
+    return None
+
+
+def returns_numpy(*args):
+    return np.zeros((2, 3))
+
+
+def returns_nan(*args):
+    x = args[0]
+    return torch.full_like(x, float("nan")) if isinstance(x, torch.Tensor) else {"0": float("nan")}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+@pytest.mark.parametrize("answer", [returns_none, returns_numpy, returns_nan],
+                         ids=lambda f: f.__name__)
+def test_wrong_kinds_of_result_are_wrong_answers(question, answer):
+    verdict = check(question, answer)
+    assert verdict.status == WRONG and verdict.points == 0
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_not_implemented_is_not_answered_yet(question):
+    verdict = check(question, not_answered)
+    assert verdict.status == NOT_ANSWERED and verdict.points == 0
+    assert "not answered yet" in verdict.message
+
+
+@pytest.mark.parametrize("answer", [raises, exits], ids=lambda f: f.__name__)
+def test_an_exception_is_reported_not_raised(answer):
+    verdict = check("normalize", answer)
+    assert verdict.status == ERROR and verdict.points == 0
+    assert "on input: a batch of 2 random images" in verdict.message
+    assert ("ValueError: bad input" if answer is raises else "SystemExit: 3") in verdict.message
+
+
+def test_passing_the_result_instead_of_the_function_is_explained():
+    verdict = check("normalize", torch.zeros(1, 3, 2, 2))
+    assert verdict.status == ERROR
+    assert "expected the function `imagenet_normalize` itself" in verdict.message
+
+
+def test_unknown_question_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown question 'normalise'.*normalize"):
+        check("normalise", normalize)
+
+
+def test_check_prints_the_verdict_and_returns_it(capsys):
+    verdict = check("gray-to-rgb", to_rgb)
+    assert capsys.readouterr().out == "✔ gray-to-rgb: passed (1/1 points)\n"
+    assert (verdict.passed, verdict.points, verdict.max_points) == (True, 1, 1)
+
+    wrong = MUTANTS["gray-to-rgb"][0]
+    verdict = check("gray-to-rgb", wrong)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ gray-to-rgb: wrong (0/1 points)\n")
+    assert "on input:" in out and "expected shape" in out and "hint:" in out
+    assert out == f"{verdict}\n"
+
+
+def test_check_leaves_the_random_state_alone():
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    check("parameters-per-layer", parameters_per_layer)  # builds models, which draws weights
+    check("normalize", lambda x: torch.rand_like(x))
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_observations_travel_as_json_unchanged():
+    value = {"t": torch.arange(6, dtype=torch.float32).reshape(2, 3), "u": torch.tensor([1, 2],
+             dtype=torch.uint8), 3: (1.5, None, "s", [True]), "nan": float("nan"),
+             "opaque": np.zeros(2)}
+    data = to_data(value)
+    back = decode(encode({"cases": [{"output": data}]}))["cases"][0]["output"]
+    assert set(back) == {"t", "u", 3, "nan", "opaque"}
+    assert torch.equal(back["t"], value["t"]) and back["t"].dtype == torch.float32
+    assert back["u"].dtype == torch.uint8
+    assert back[3] == (1.5, None, "s", [True])
+    assert np.isnan(back["nan"])
+    assert back["opaque"] == Opaque("numpy.ndarray")
+
+
+def test_decoding_builds_only_plain_data():
+    forged = json.dumps({"__tensor__": {"dtype": "object", "shape": [1], "values": [0]}})
+    with pytest.raises(KeyError):
+        decode(forged.encode())
+    assert decode(b'{"__reduce__": "os.system"}') == {"__reduce__": "os.system"}
+
+
+def test_observe_records_an_input_changed_in_place():
+    question = QUESTIONS["normalize"]
+    cases = observe(question, lambda x: x.mul_(2))["cases"]
+    assert cases[0]["modified_input"] is True
+    cases = observe(question, normalize)["cases"]
+    assert not any(case["modified_input"] for case in cases)
+
+
+def test_registry_matches_the_solution_notebooks():
+    stems = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
+    assert stems == set(PARTS), "every solutions/<part>.ipynb needs a checks module, and back"
+    for part in PARTS.values():
+        notebook = json.loads((ROOT / "solutions" / f"{part.id}.ipynb").read_text())
+        assert notebook["metadata"]["dlvision"]["part"] == part.id
+        sources = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+        for q in part.questions:
+            defining = [i for i, s in enumerate(sources)
+                        if f"def {q.name}(" in s or f"class {q.name}" in s]
+            assert defining, f"{part.id} does not define {q.name}"
+            # Instant feedback: the cell after the definition checks it.
+            assert f'check("{q.id}", {q.name})' in sources[defining[0] + 1]
+
+
+def test_unknown_part_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown exercise '9-nope'.*0-getting-started"):
+        get_part("9-nope")
+
+
+def test_results_add_up():
+    assert get_part("0-getting-started").max_points == sum(q.points for q in QUESTIONS.values()
+                                                            if q.id in REFERENCES)
+    verdict = check("normalize", normalize)
+    assert verdict.to_dict() == {"id": "normalize", "status": PASSED, "passed": True,
+                                 "points": 2, "max_points": 2, "feedback": ""}
+
+
+def test_reference_counts_vgg16_layer_by_layer():
+    """The reference against figures computed by hand from VGG16's architecture."""
+    import torchvision
+
+    with torch.device("meta"):  # shapes without memory: the counts do not need the weights
+        vgg = torchvision.models.vgg16()
+    counts = parameters_per_layer(vgg)
+    assert counts["features.0"] == 3 * 64 * 3 * 3 + 64
+    assert counts["classifier.0"] == 512 * 7 * 7 * 4096 + 4096  # fc6: 102,764,544
+    assert counts["classifier.6"] == 4096 * 1000 + 1000
+    assert len(counts) == 13 + 3
+    assert sum(counts.values()) == 138_357_544
+    assert list(counts)[:2] == ["features.0", "features.2"]  # in the network's order
