@@ -23,6 +23,7 @@ book: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/dlvision assign --check
 
 unit: $(STAMP)
 	$(PY) -m pytest -m "not slow"

@@ -1,0 +1,248 @@
+"""``dlvision grade`` on whole notebooks: solutions, untouched exercises and bad submissions.
+
+Each notebook is graded once per test session (a kernel start and the notebook's imports cost
+a few seconds); the tests then read the shared reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlvision.cli import main
+from dlvision.grading import get_part
+from dlvision.grading.question import MISSING, NOT_ANSWERED, PASSED, WRONG
+from dlvision.grading.report import Report, format_report
+from dlvision.grading.runner import find_part, grade_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+GETTING_STARTED = ROOT / "solutions" / "0-getting-started.ipynb"
+BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Graded:
+    report: Report
+    executed: nbformat.NotebookNode
+    unchanged: bool  # the graded file's bytes are the same after grading
+
+
+def grade(path: Path, folder: Path, **kwargs) -> Graded:
+    before = sha256(path)
+    executed = folder / f"{path.stem}.executed.ipynb"
+    report = grade_notebook(path, executed=executed, **kwargs)
+    return Graded(report, nbformat.read(executed, as_version=4), sha256(path) == before)
+
+
+def variant(folder: Path, name: str, edit) -> Path:
+    """A copy of the getting-started solution, edited."""
+    nb = nbformat.read(GETTING_STARTED, as_version=4)
+    edit(nb)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def code_index(nb, start: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                and c.source.startswith(start))
+
+
+def loops_forever(nb):
+    nb.cells.insert(code_index(nb, "import torch") + 1,
+                    nbformat.v4.new_code_cell("while True:\n    pass"))
+
+
+def raises_at_import(nb):
+    cell = nb.cells[code_index(nb, "import torch")]
+    cell.source = cell.source.replace("import dlvision\n", "import dlvision_is_not_installed\n")
+
+
+def tampers_with_the_helpers(nb):
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import dlvision.data\n"
+        "import dlvision.grading\n"
+        "# Break the reference, fake the check, then remove both names.\n"
+        "dlvision.data.normalize = dlvision.data.transforms.normalize = lambda x, *a, **k: x\n"
+        "dlvision.grading.check = lambda *args, **kwargs: print('passed')\n"
+        "del check, dlvision\n"
+        "\n"
+        "\n"
+        "def imagenet_normalize(images):\n"
+        "    return images\n"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, Graded]:
+    folder = tmp_path_factory.mktemp("graded")
+    runs = {f"solution/{p.stem}": grade(p, folder) for p in SOLUTIONS}
+    runs.update({f"exercise/{p.stem}": grade(p, folder) for p in EXERCISES})
+    runs["loops"] = grade(variant(folder, "loops", loops_forever), folder, timeout=BAD_TIMEOUT)
+    runs["import"] = grade(variant(folder, "import", raises_at_import), folder)
+    runs["tamper"] = grade(variant(folder, "tamper", tampers_with_the_helpers), folder)
+    return runs
+
+
+def statuses(report: Report) -> dict[str, str]:
+    return {r.question: r.status for r in report.results}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_scores_full_marks(graded, path):
+    report = graded[f"solution/{path.stem}"].report
+    assert report.part == path.stem
+    assert report.score == report.max_score == get_part(path.stem).max_points, \
+        format_report(report)
+    assert report.cells == [] and report.problems == []
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+def test_untouched_exercise_scores_zero(graded, path):
+    report = graded[f"exercise/{path.stem}"].report
+    assert report.score == 0 and report.max_score > 0
+    assert set(statuses(report).values()) == {NOT_ANSWERED}
+
+
+def check_verdicts(executed) -> dict[str, str]:
+    """What the notebook's own ``check(...)`` cells printed: question → status."""
+    verdicts = {}
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            for match in re.finditer(r"^[✔✘] ([\w-]+): ([a-z ]+) \(", output.get("text", ""),
+                                     re.MULTILINE):
+                verdicts[match[1]] = match[2]
+    return verdicts
+
+
+@pytest.mark.parametrize("kind", ["solution", "exercise"])
+def test_checks_in_the_notebook_agree_with_the_grader(graded, kind):
+    run = graded[f"{kind}/0-getting-started"]
+    assert check_verdicts(run.executed) == statuses(run.report)
+
+
+def test_a_cell_that_loops_forever_times_out_and_grading_goes_on(graded):
+    report = graded["loops"].report
+    [cell] = report.cells
+    assert cell.status == "timeout" and f"longer than {BAD_TIMEOUT} s" in cell.error
+    assert cell.first_line == "while True:"
+    assert report.score == report.max_score  # the cells after it ran
+
+
+def test_a_notebook_that_raises_at_import_gets_a_report(graded):
+    report = graded["import"].report
+    errors = [c.error for c in report.cells]
+    assert errors[0] == "ModuleNotFoundError: No module named 'dlvision_is_not_installed'"
+    assert any("name 'check' is not defined" in e for e in errors[1:])
+    # The answers themselves only need torch, imported before the failing line.
+    assert set(statuses(report).values()) == {PASSED}
+
+
+def test_redefining_or_deleting_the_helpers_does_not_fool_the_grader(graded):
+    run = graded["tamper"]
+    assert run.report.cells == []
+    assert statuses(run.report) == {"normalize": WRONG, "gray-to-rgb": PASSED,
+                                    "parameters-per-layer": PASSED}
+
+
+def test_grading_never_writes_the_notebook(graded):
+    assert all(run.unchanged for run in graded.values())
+
+
+def test_grading_one_notebook_takes_well_under_a_minute(graded):
+    times = {name: run.report.seconds for name, run in graded.items()}
+    assert times["solution/0-getting-started"] < 60 and times["exercise/0-getting-started"] < 60
+    print("grading times (s):", {name: round(t, 1) for name, t in times.items()})
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_prints_the_table_and_writes_the_json(graded, tmp_path):
+    """The CLI around a notebook without kernel work: every answer missing."""
+    path = tmp_path / "0-getting-started-empty.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Nothing yet")])
+    nbformat.write(nb, path)
+    before = sha256(path)
+    code, out, _ = run_cli("grade", str(path), "--json", str(tmp_path / "r.json"))
+    assert code == 0 and sha256(path) == before
+    assert re.search(r"^normalize\s+0/2\s+missing\s+the notebook does not define", out, re.M)
+    assert re.search(r"^total\s+0/5", out, re.M)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == 0 and data["max_score"] == 5 and data["part"] == "0-getting-started"
+    assert [q["id"] for q in data["questions"]] == ["normalize", "gray-to-rgb",
+                                                    "parameters-per-layer"]
+    assert {q["status"] for q in data["questions"]} == {MISSING}
+
+
+def test_json_report_of_a_solution(graded, tmp_path):
+    report = graded["solution/0-getting-started"].report
+    report.write_json(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == data["max_score"] == 5
+    assert all(q["passed"] and q["points"] == q["max_points"] for q in data["questions"])
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"{ this is not json", "is not a Jupyter notebook: it is not valid JSON"),
+    (b'{"cells": []}', "is not a Jupyter notebook: it is JSON without the 'nbformat'"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": 3}]}',
+     "is not a Jupyter notebook: "),
+    (bytes(range(256)), "is not a Jupyter notebook: it is not UTF-8 text"),
+])
+def test_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "0-getting-started.ipynb"
+    path.write_bytes(content)
+    code, out, err = run_cli("grade", str(path))
+    assert code == 2 and out == ""
+    assert message in err and "File › Download › .ipynb" in err
+    assert path.read_bytes() == content
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    code, _, err = run_cli("grade", str(tmp_path / "nowhere.ipynb"))
+    assert code == 2 and "nowhere.ipynb" in err
+
+
+def test_the_exercise_comes_from_metadata_then_file_name(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    assert find_part(nb, Path("jdoe_0-getting-started (1).ipynb")).id == "0-getting-started"
+    nb.metadata["dlvision"] = {"part": "0-getting-started"}
+    assert find_part(nb, Path("homework.ipynb")).id == "0-getting-started"
+    with pytest.raises(ValueError, match="cannot tell which exercise homework.ipynb.*--part"):
+        find_part(nbformat.v4.new_notebook(), Path("homework.ipynb"))
+    with pytest.raises(ValueError, match="unknown exercise"):
+        find_part(nb, Path("homework.ipynb"), part="9-nope")
+
+
+def test_executed_copy_cannot_overwrite_the_notebook(tmp_path):
+    path = variant(tmp_path, "copy", lambda nb: None)
+    with pytest.raises(ValueError, match="would overwrite the graded notebook"):
+        grade_notebook(path, executed=path)
+
+
+def test_the_table_lists_failed_cells_and_the_feedback(graded):
+    text = format_report(graded["tamper"].report)
+    assert re.search(r"^normalize\s+0/2\s+wrong\s+on input: a batch of 2 random images", text,
+                     re.M)
+    assert "Feedback:" in text and "hint: subtract IMAGENET_MEAN" in text
+    text = format_report(graded["loops"].report)
+    assert "Cells that did not run cleanly" in text
+    assert re.search(r"cell \d+ \(while True:\): timeout: ran longer than 5 s", text)
