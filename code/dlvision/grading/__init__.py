@@ -38,9 +38,8 @@ or virtual machine, one submission at a time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
-
-import torch
 
 from .checks import PARTS, QUESTIONS, get_part, get_question
 from .judge import judge
@@ -62,12 +61,11 @@ def check(question: str, answer: Any) -> CheckResult:
     an exception; an unknown question id is a ``ValueError`` that lists the known ones.
     """
     q = get_question(question)
-    with torch.random.fork_rng(devices=[]):  # the student's random state is left as it was
-        verdict = judge(q, observe(q, answer))
+    # observe and judge each leave the global random state as they found it.
+    verdict = judge(q, observe(q, answer))
     shell = _ipython()
-    verdict = CheckResult(verdict.question, verdict.status, verdict.points, verdict.max_points,
-                          verdict.message,
-                          _printed_in=shell.execution_count if shell is not None else None)
+    if shell is not None:
+        verdict = replace(verdict, _printed_in=shell.execution_count)
     print(verdict)
     return verdict
 
