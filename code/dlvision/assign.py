@@ -78,8 +78,7 @@ def install_cell_source(config: Path) -> str:
     branch = repository.get("branch")
     spec = f"dlvision @ git+{url}" + (f"@{branch}" if branch else "")
     return (
-        "# In Google Colab, install the course package first (elsewhere this cell does "
-        "nothing).\n"
+        "# Colab only: install the course package.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'

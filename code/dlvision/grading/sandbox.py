@@ -124,14 +124,15 @@ class Sandbox:
     def start(self) -> None:
         if self._process is not None:
             return
-        env = dict(os.environ)
+        env = dict(os.environ, DLVISION_PROFILE="mini")  # as in the notebook's kernel
         # The child imports this very package, even when it is not installed.
         source_root = str(Path(dlvision.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH"))
                                             if p)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "dlvision.grading.sandbox", str(self.folder)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            cwd=self.folder)  # what an answer writes lands in the grader's temporary folder
         self._messages = queue.Queue()
         self._ready = False
         # A thread reads the child's replies, so that waiting for one can time out.
