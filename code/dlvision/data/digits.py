@@ -9,6 +9,7 @@ only on ``seed`` and the image index, never on the global random state.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -47,6 +48,19 @@ class ImageTensorDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return self.images[index], int(self.targets[index])
+
+    def fingerprint(self) -> str:
+        """A hex digest that changes whenever the images, labels or class names change.
+
+        Keys caches of results computed from the dataset (extracted features): two datasets
+        with equal tensors share a fingerprint, whatever preprocessing produced them.
+        """
+        digest = hashlib.sha256(repr((type(self).__name__, self.classes)).encode())
+        for t in (self.images, self.targets):
+            t = t.detach().cpu().contiguous()
+            digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
+            digest.update(t.reshape(-1).view(torch.uint8).numpy())  # the raw bytes, no copy
+        return digest.hexdigest()
 
     def __repr__(self) -> str:
         return (

@@ -13,6 +13,7 @@ pretrained on digits 0-4, so the task is new to them, as 15 Scene is to ImageNet
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,9 @@ MINI_CLASSES = (5, 6, 7, 8, 9)
 MINI_TRAIN_PER_CLASS = 10
 MINI_TEST_FRACTION = 0.5
 _SPLIT_SEED = 0
+# Bump when ``load_image`` changes how a file becomes a tensor: fingerprints, and the feature
+# caches keyed by them, then change too.
+PREPROCESSING_VERSION = 1
 
 LAYOUT_HELP = f"""Put 15 Scene under {{data_dir}} in one of these layouts:
   {COURSE_FOLDER}/train/<class>/*.jpg and {COURSE_FOLDER}/test/<class>/*.jpg   (the course's)
@@ -58,6 +62,20 @@ class ImageFileDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return load_image(self.files[index], size=self.size), int(self.targets[index])
+
+    def fingerprint(self) -> str:
+        """A hex digest of what the dataset yields, without reading the images.
+
+        It covers each file's path, size and modification time, the labels, the class names,
+        and the preprocessing (``load_image`` at ``size``, ``PREPROCESSING_VERSION``): replacing
+        a file or changing the size gives a new fingerprint.
+        """
+        digest = hashlib.sha256(repr((type(self).__name__, self.classes, self.size,
+                                      PREPROCESSING_VERSION)).encode())
+        for path, target in zip(self.files, self.targets.tolist(), strict=True):
+            stat = path.stat()
+            digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{target}\n".encode())
+        return digest.hexdigest()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} files, {len(self.classes)} classes)"

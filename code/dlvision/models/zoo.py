@@ -32,7 +32,7 @@ from .training import accuracy, fit_classifier
 MODEL_NAMES = ("vgg16", "squeezenet1_1")
 # Bump when the mini data, the architectures or the training recipe change: old caches are then
 # ignored instead of being read as if they were current.
-STANDIN_VERSION = 1
+STANDIN_VERSION = 2  # 2: initial weights drawn from the recipe's seed
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,11 @@ def train_standin(name: str, *, progress: bool = True) -> tuple[nn.Module, dict[
     """
     standin = STANDINS[_check_name(name)]
     train, test = mini_source("train", normalized=False), mini_source("test")
-    model = standin.architecture(num_classes=len(MINI_CLASSES))
+    # The initial weights come from the recipe's seed, not from whatever the global generator
+    # holds at first use, so that every build trains the same stand-in.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(standin.train.get("seed", 0))
+        model = standin.architecture(num_classes=len(MINI_CLASSES))
     start = time.perf_counter()
     fit_classifier(model, train.images, train.targets,
                    augment=lambda x, g: normalize(to_rgb(retranslate(x, generator=g))),
@@ -167,6 +171,28 @@ def _load_standin(name: str, prof: Profile, progress: bool) -> tuple[nn.Module, 
     model, record = train_standin(name, progress=progress)
     _save_atomic({"state_dict": model.state_dict(), "record": record}, path)
     return model, record
+
+
+def untrained(
+    name: str, *, num_classes: int, profile: str | Profile | None = None, seed: int = 0
+) -> nn.Module:
+    """The architecture of ``pretrained(name)`` with fresh random weights, in train mode.
+
+    Full: torchvision's network built with ``weights=None``; mini: its stand-in. The last
+    layer has ``num_classes`` outputs. The weights are drawn from ``seed`` without touching
+    the global random state. Used to train the same network from scratch, for comparison.
+    """
+    _check_name(name)
+    prof = current(profile)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if prof.is_mini:
+            model = STANDINS[name].architecture(num_classes=num_classes)
+        else:
+            from torchvision import models
+
+            model = getattr(models, name)(weights=None, num_classes=num_classes)
+    return model.to(prof.device)
 
 
 def pretrained(

@@ -1,0 +1,220 @@
+"""Figures and tables for the chapters: image grids, curves, confusion matrices, Markdown tables.
+
+Every function returns a matplotlib ``Figure`` (or a Markdown string) and never calls
+``plt.show()``: a notebook displays the figure it gets, a script saves it. Images are tensors
+(N, C, H, W); pass ``normalized=True`` for ImageNet-normalized ones, which are mapped back to
+[0, 1] for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .data.transforms import denormalize
+
+
+def _displayable(image: torch.Tensor, normalized: bool) -> np.ndarray:
+    """(C, H, W) tensor -> (H, W) or (H, W, 3) array in [0, 1] for ``imshow``."""
+    image = image.detach().float().cpu()
+    if normalized:
+        image = denormalize(image)
+    if image.shape[0] == 3 and torch.allclose(image[0], image[1], atol=1e-5) \
+            and torch.allclose(image[1], image[2], atol=1e-5):
+        image = image[:1]  # a grey image repeated three times: show it with a grey colour map
+    array = image.clamp(0, 1).numpy()
+    return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
+
+
+def _grid(n: int, ncols: int, size: float, extra_height: float = 0.0):
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + extra_height) * nrows),
+                             squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes.flat[:n]
+
+
+def image_grid(images: torch.Tensor, *, titles: Sequence[str] | None = None, ncols: int = 8,
+               title: str | None = None, normalized: bool = True, size: float = 1.6) -> Figure:
+    """A grid of images with optional captions.
+
+    images: (N, C, H, W), C = 1 or 3, ImageNet-normalized (``normalized=True``) or in [0, 1].
+    titles: N captions. size: inches per image.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(titles)} titles for {len(images)} images")
+    fig, axes = _grid(len(images), ncols, size, extra_height=0.25 if titles else 0)
+    for i, ax in enumerate(axes):
+        ax.imshow(_displayable(images[i], normalized), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def activation_grid(image: torch.Tensor, maps: torch.Tensor, *, ncols: int = 8,
+                    title: str | None = None, normalized: bool = True,
+                    size: float = 1.5) -> Figure:
+    """An input image followed by activation maps, each scaled to its own range.
+
+    image: (C, H, W); maps: (K, h, w), e.g. the output of the first convolution for that image.
+    Bright is high; each map gets its own colour scale, so compare shapes, not brightness.
+    """
+    if image.ndim != 3 or maps.ndim != 3:
+        raise ValueError(f"expected one image (C, H, W) and maps (K, h, w), got "
+                         f"{tuple(image.shape)} and {tuple(maps.shape)}")
+    fig, axes = _grid(len(maps) + 1, ncols, size, extra_height=0.25)
+    axes[0].imshow(_displayable(image, normalized), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("input", fontsize=9)
+    for k, ax in enumerate(axes[1:]):
+        ax.imshow(maps[k].detach().float().cpu().numpy(), cmap="viridis")
+        ax.set_title(f"map {k}", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_bars(images: torch.Tensor, predictions: Sequence[Sequence[tuple[str, float]]], *,
+                    titles: Sequence[str] | None = None, title: str | None = None,
+                    normalized: bool = True, size: float = 2.2) -> Figure:
+    """Each image above a bar chart of its top classes and their probabilities.
+
+    images: (N, C, H, W); predictions: for each image, (class name, probability) pairs, most
+    probable first, as ``top_k`` returns them.
+    """
+    n = len(images)
+    if len(predictions) != n:
+        raise ValueError(f"got predictions for {len(predictions)} images, expected {n}")
+    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size),
+                             gridspec_kw={"height_ratios": [1, 0.9]}, squeeze=False)
+    for i in range(n):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(_displayable(images[i], normalized), cmap="gray", vmin=0, vmax=1)
+        top.set_xticks([])
+        top.set_yticks([])
+        if titles is not None:
+            top.set_title(titles[i], fontsize=9)
+        names = [name for name, _ in predictions[i]][::-1]
+        probs = [p for _, p in predictions[i]][::-1]
+        bottom.barh(range(len(probs)), probs, color="tab:blue")
+        bottom.set_yticks(range(len(probs)), [s[:18] for s in names], fontsize=8)
+        bottom.set_xlim(0, 1)
+        bottom.set_xlabel("probability", fontsize=8)
+        bottom.tick_params(axis="x", labelsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def line_plot(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
+              title: str, xlabel: str, ylabel: str = "test accuracy",
+              baselines: Mapping[str, float] | None = None, percent: bool = True,
+              size: tuple[float, float] = (7.0, 3.8)) -> Figure:
+    """Curves over ordered categories (layers by depth, numbers of labels...).
+
+    series: name -> one value per x label (None where it does not apply). baselines: name ->
+    value drawn as a dashed horizontal line. ``percent`` formats the y axis as percentages of
+    values in [0, 1].
+    """
+    fig, ax = plt.subplots(figsize=size)
+    x = np.arange(len(x_labels))
+    for name, values in series.items():
+        if len(values) != len(x_labels):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(x_labels)} "
+                             "x labels")
+        y = np.array([np.nan if v is None else v for v in values], dtype=float)
+        ax.plot(x, y, marker="o", label=name)
+    for k, (name, value) in enumerate((baselines or {}).items()):
+        ax.axhline(value, linestyle="--", color=f"C{len(series) + k}", label=name)
+    ax.set_xticks(x, list(x_labels))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if percent:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
+                     classes: Sequence[str], *, title: str, size: float | None = None) -> Figure:
+    """The confusion matrix, rows normalized: cell (i, j) is the share of class i predicted j.
+
+    Counts are written in the cells; the diagonal holds each class's recall.
+    """
+    k = len(classes)
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (np.asarray(targets), np.asarray(predictions)), 1)
+    shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    side = size or max(3.5, 0.45 * k + 1.5)
+    fig, ax = plt.subplots(figsize=(side + 0.8, side))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    fontsize = 9 if k <= 10 else 6
+    for i in range(k):
+        for j in range(k):
+            if counts[i, j]:
+                ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=fontsize,
+                        color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xticks(range(k), classes, rotation=45 if k > 5 else 0, ha="right" if k > 5 else "center",
+                  fontsize=fontsize + 1)
+    ax.set_yticks(range(k), classes, fontsize=fontsize + 1)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
+    fig.tight_layout()
+    return fig
+
+
+def scatter_2d(points: np.ndarray, labels: Sequence[int], classes: Sequence[str], *,
+               title: str, ax=None):
+    """Points (N, 2) coloured by class, on ``ax`` or a new figure; returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    labels = np.asarray(labels)
+    for c, name in enumerate(classes):
+        chosen = labels == c
+        ax.scatter(points[chosen, 0], points[chosen, 1], s=8, alpha=0.7, label=name)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str, str]]) -> str:
+    """A Markdown table: one line per row, one column per ``(key, header, format)``.
+
+    Missing values (None, absent, NaN) leave the cell empty; numbers are right-aligned.
+    """
+    def cell(value, fmt: str) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        return fmt.format(value)
+
+    header = "| " + " | ".join(h for _, h, _ in columns) + " |"
+    numeric = [any(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
+                   for r in rows) for k, _, _ in columns]
+    rule = "|" + "|".join("---:" if num else "---" for num in numeric) + "|"
+    lines = [header, rule]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(k), fmt) for k, _, fmt in columns) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,378 @@
+"""Classifiers on transferred features, and the baselines they are compared with.
+
+Every experiment of Part 1 returns ``Result`` rows, so that one table can hold them all:
+
+* ``svm_sweep``: a linear SVM on features cut at several layers, for several values of C
+  (optionally after a PCA), the course's method;
+* ``raw_pixels``: the same SVM on the pixels themselves: what features must beat;
+* ``linear_probe``: a new last layer trained on the frozen network (the network itself as the
+  classifier);
+* ``fine_tune``: a new last layer, with the gradient also flowing into the layers above a cut
+  point (or into the whole network);
+* ``from_scratch``: the same architecture trained on the target task alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+from torch import nn
+from torch.utils.data import Dataset
+
+from ..models import fit_classifier, predict, pretrained
+from ..models.zoo import untrained
+from ..plots import markdown_table
+from .features import extract, forward_dataset
+from .layers import layer_index, truncate, with_new_head
+
+
+def fit_svm(X: np.ndarray, y: np.ndarray, *, C: float = 1.0, pca: int | float | None = None,
+            max_iter: int = 10_000, seed: int = 0):
+    """A linear SVM (scikit-learn's ``LinearSVC``, one-vs-rest) fitted on features.
+
+    X: (N, D) features, L2-normalized by ``extract_features``; y: (N,) labels.
+    C : inverse regularization strength; the course uses C = 1.
+    pca : None, or the number of principal components (int) or the share of variance to keep
+        (float in (0, 1)) of a PCA fitted first.
+    Returns the fitted estimator (``.predict(X)``, ``.score(X, y)``).
+    """
+    svm = LinearSVC(C=C, max_iter=max_iter, random_state=seed)
+    model = svm if pca is None else make_pipeline(PCA(n_components=pca, random_state=seed), svm)
+    with warnings.catch_warnings():
+        # A C far too large for the data converges slowly; the accuracy then says so, and a
+        # warning per fit would only bury the chapter's output.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def svm_accuracy(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+                 y_test: np.ndarray, *, C: float = 1.0, pca: int | float | None = None) -> float:
+    """Test accuracy in [0, 1] of a linear SVM fitted on the training features."""
+    return float(fit_svm(X_train, y_train, C=C, pca=pca).score(X_test, y_test))
+
+
+def cv_accuracy(X: np.ndarray, y: np.ndarray, *, C: float = 1.0,
+                pca: int | float | None = None, folds: int = 5, seed: int = 0) -> float:
+    """Mean accuracy of a linear SVM over stratified folds of the *training* set.
+
+    Used to choose a layer or C without looking at the test set. ``folds`` is lowered to the
+    size of the smallest class; NaN when a class has a single image.
+    """
+    folds = min(folds, int(np.bincount(y).min()))
+    if folds < 2:
+        return float("nan")
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        svm = LinearSVC(C=C, max_iter=10_000, random_state=seed)
+        model = svm if pca is None else make_pipeline(PCA(n_components=pca, random_state=seed),
+                                                      svm)
+        return float(cross_val_score(model, X, y, cv=splitter).mean())
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row of the results table: a method, its setting, its accuracy and its cost.
+
+    accuracy, train_accuracy, cv_accuracy : in [0, 1]; cv_accuracy (SVM rows only) is measured
+        on folds of the training set, so it can pick a setting without the test set.
+    n_per_class : training images per class.
+    extract_seconds : computing the features (or the frozen part's outputs) for train and test.
+    fit_seconds : fitting the classifier.
+    predictions, targets : (N_test,) predicted and true labels, for a confusion matrix.
+    """
+
+    method: str
+    accuracy: float
+    n_per_class: int
+    network: str = ""
+    layer: str = ""
+    global_pool: str | None = None
+    feature_size: int | None = None
+    C: float | None = None
+    pca: int | float | None = None
+    train_accuracy: float | None = None
+    cv_accuracy: float | None = None
+    extract_seconds: float = 0.0
+    fit_seconds: float = 0.0
+    predictions: np.ndarray = field(default=None, repr=False, compare=False)
+    targets: np.ndarray = field(default=None, repr=False, compare=False)
+
+    @property
+    def features(self) -> str:
+        """The features in words: "relu7", "pool3, averaged over positions", "pixels"."""
+        if not self.layer:
+            return ""
+        pooled = {"avg": ", averaged over positions", "max": ", max over positions"}
+        return self.layer + pooled.get(self.global_pool, "")
+
+
+def _per_class(targets: np.ndarray) -> int:
+    return round(len(targets) / len(np.unique(targets)))
+
+
+def _network(network: str | nn.Module) -> tuple[nn.Module, str]:
+    if isinstance(network, str):
+        return pretrained(network), network
+    return network, type(network).__name__
+
+
+def _svm_rows(tr, te, *, Cs, pca, cv_folds, **fields) -> list[Result]:
+    rows = []
+    for C in Cs:
+        start = time.perf_counter()
+        svm = fit_svm(tr.features, tr.targets, C=C, pca=pca)
+        fit_seconds = time.perf_counter() - start
+        predictions = svm.predict(te.features)
+        rows.append(Result(
+            accuracy=float((predictions == te.targets).mean()),
+            train_accuracy=float(svm.score(tr.features, tr.targets)),
+            cv_accuracy=cv_accuracy(tr.features, tr.targets, C=C, pca=pca, folds=cv_folds),
+            n_per_class=_per_class(tr.targets), feature_size=tr.features.shape[1], C=C, pca=pca,
+            extract_seconds=tr.seconds + te.seconds, fit_seconds=fit_seconds,
+            predictions=predictions, targets=te.targets, **fields))
+    return rows
+
+
+def svm_sweep(
+    network: str | nn.Module,
+    train: Dataset,
+    test: Dataset,
+    *,
+    layers: tuple[str, ...] = ("relu7",),
+    Cs: tuple[float, ...] = (1.0,),
+    global_pool: str | None = None,
+    pca: int | float | None = None,
+    cv_folds: int = 5,
+    progress: bool = True,
+) -> list[Result]:
+    """A linear SVM on the features of each layer, for each C: one ``Result`` per pair.
+
+    network : a name for ``pretrained`` ("vgg16", "squeezenet1_1") or a network.
+    layers : cut points (``layer_names``); ``global_pool`` ("avg", "max") reduces
+        convolutional maps to one value per channel (see ``truncate``).
+    Features are extracted once per layer (and cached); the time reported is that of the
+    extraction when it was computed.
+    """
+    model, name = _network(network)
+    rows = []
+    for layer in layers:
+        extractor = truncate(model, layer, global_pool=global_pool)
+        tr = extract(extractor, train, progress=progress, desc=f"{name} {layer} (train)")
+        te = extract(extractor, test, progress=progress, desc=f"{name} {layer} (test)")
+        rows += _svm_rows(tr, te, Cs=Cs, pca=pca, cv_folds=cv_folds, method="linear SVM",
+                          network=name, layer=layer, global_pool=global_pool)
+    return rows
+
+
+def raw_pixels(train: Dataset, test: Dataset, *, C: float = 1.0, cv_folds: int = 5,
+               progress: bool = True) -> Result:
+    """The baseline: the same linear SVM on the flattened, L2-normalized pixels."""
+    flat = nn.Flatten(1)
+    tr = extract(flat, train, progress=progress, desc="pixels (train)")
+    te = extract(flat, test, progress=progress, desc="pixels (test)")
+    return _svm_rows(tr, te, Cs=(C,), pca=None, cv_folds=cv_folds, method="linear SVM",
+                     layer="pixels")[0]
+
+
+def _epochs_for(steps: int, n: int, batch_size: int) -> int:
+    """Epochs that make about ``steps`` optimizer steps, whatever the number of images."""
+    return max(1, math.ceil(steps / math.ceil(n / batch_size)))
+
+
+def _train_and_score(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
+                     x_test: torch.Tensor, y_test: torch.Tensor, *, steps: int, batch_size: int,
+                     lr: float, weight_decay: float, seed: int, progress: bool, desc: str,
+                     **fields) -> Result:
+    start = time.perf_counter()
+    fit_classifier(model, x_train, y_train, epochs=_epochs_for(steps, len(x_train), batch_size),
+                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
+                   progress=progress, desc=desc)
+    fit_seconds = time.perf_counter() - start
+    predictions = predict(model, x_test).argmax(1).numpy()
+    train_accuracy = (predict(model, x_train).argmax(1) == y_train).float().mean().item()
+    return Result(accuracy=float((predictions == y_test.numpy()).mean()),
+                  train_accuracy=train_accuracy, n_per_class=_per_class(y_train.numpy()),
+                  fit_seconds=fit_seconds, predictions=predictions, targets=y_test.numpy(),
+                  **fields)
+
+
+def linear_probe(
+    network: str | nn.Module,
+    train: Dataset,
+    test: Dataset,
+    *,
+    layer: str = "relu7",
+    steps: int = 300,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    dropout: float = 0.5,
+    seed: int = 0,
+    progress: bool = True,
+) -> Result:
+    """A new last layer (dropout, then linear) trained on the frozen network's ``layer``.
+
+    It is the network's own head put back on, with the target's classes: for VGG16 at
+    ``relu7``, a fresh ``fc8`` after ``drop7``. The backbone is frozen and deterministic, so its
+    outputs are computed once (and cached, without L2 normalization) and the head is trained on
+    them with Adam and cross-entropy for about ``steps`` steps: the same training as running
+    the images through the whole network each time, much faster.
+    """
+    model, name = _network(network)
+    extractor = truncate(model, layer)
+    tr = extract(extractor, train, normalize=False, progress=progress, desc=f"{layer} (train)")
+    te = extract(extractor, test, normalize=False, progress=progress, desc=f"{layer} (test)")
+    n_classes = len(np.unique(tr.targets))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        head = nn.Sequential(nn.Dropout(dropout), nn.Linear(tr.features.shape[1], n_classes))
+    result = _train_and_score(
+        head, torch.from_numpy(tr.features), torch.from_numpy(tr.targets),
+        torch.from_numpy(te.features), torch.from_numpy(te.targets), steps=steps,
+        batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, progress=progress,
+        desc=f"linear probe on {layer}", method="linear probe (new last layer)", network=name,
+        layer=layer, feature_size=tr.features.shape[1])
+    return _with_seconds(result, tr.seconds + te.seconds)
+
+
+def _with_seconds(result: Result, extract_seconds: float) -> Result:
+    return Result(**{**result.__dict__, "extract_seconds": extract_seconds})
+
+
+class _Frozen(nn.Module):
+    """Wraps layers that must stay fixed: eval mode (batch-norm statistics included) even when
+    the model around it is put in training mode, and no gradient."""
+
+    def __init__(self, layers: nn.Module):
+        super().__init__()
+        self.layers = layers.requires_grad_(False).eval()
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+def fine_tune(
+    network: str | nn.Module,
+    train: Dataset,
+    test: Dataset,
+    *,
+    after: str | None = "pool4",
+    steps: int = 300,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    progress: bool = True,
+    return_model: bool = False,
+) -> Result | tuple[Result, nn.Module]:
+    """Fine-tuning: a new last layer, and the layers after ``after`` trained along with it.
+
+    after : the last frozen layer; "pool4" trains VGG16's last convolutional block and its
+        fully-connected layers; None trains the whole network.
+    lr : small, so that the pretrained weights are adjusted rather than overwritten (the new
+        last layer starts from random weights and learns at the same rate).
+
+    The frozen part is run once over the images (its outputs kept in memory) and the rest is
+    trained on them with Adam and cross-entropy for about ``steps`` steps. With
+    ``return_model`` the trained network (frozen part included) is returned too.
+    """
+    model, name = _network(network)
+    n_classes = len(torch.unique(torch.as_tensor(train.targets)))
+    staged = with_new_head(model, n_classes, seed=seed)
+    if after is None:
+        bottom, top = nn.Identity(), staged
+    else:
+        end = layer_index(model, after)
+        bottom, top = _Frozen(staged[: end + 1]), staged[end + 1 :]
+    device = next(model.parameters()).device
+    bottom.to(device)
+    start = time.perf_counter()
+    x_train, y_train = forward_dataset(bottom, train, device=device, flatten=False,
+                                       progress=progress, desc="frozen layers (train)")
+    x_test, y_test = forward_dataset(bottom, test, device=device, flatten=False,
+                                     progress=progress, desc="frozen layers (test)")
+    extract_seconds = time.perf_counter() - start
+    layer = "whole network" if after is None else f"after {after}"
+    result = _train_and_score(
+        top, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, seed=seed, progress=progress, desc=f"fine-tuning {layer}",
+        method="fine-tuning", network=name, layer=layer)
+    result = _with_seconds(result, extract_seconds)
+    return (result, nn.Sequential(bottom, top)) if return_model else result
+
+
+def from_scratch(
+    name: str,
+    train: Dataset,
+    test: Dataset,
+    *,
+    steps: int = 300,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    progress: bool = True,
+) -> Result:
+    """The architecture of ``pretrained(name)``, randomly initialized and trained on ``train``
+    alone (Adam, cross-entropy, about ``steps`` steps): what transfer is measured against."""
+    n_classes = len(torch.unique(torch.as_tensor(train.targets)))
+    model = untrained(name, num_classes=n_classes, seed=seed)
+    identity = nn.Identity()
+    x_train, y_train = forward_dataset(identity, train, flatten=False, progress=False)
+    x_test, y_test = forward_dataset(identity, test, flatten=False, progress=False)
+    return _train_and_score(
+        model, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, seed=seed, progress=progress,
+        desc=f"training {name} from scratch", method="trained from scratch", network=name)
+
+
+def best(results: list[Result], *, by: str = "cv_accuracy") -> Result:
+    """The row with the highest ``by`` (rows where it is missing or NaN are skipped); ties go to
+    the earliest row."""
+    scored = [r for r in results if getattr(r, by) is not None and not math.isnan(getattr(r, by))]
+    if not scored:
+        raise ValueError(f"no result has a value for {by!r}")
+    return max(scored, key=lambda r: getattr(r, by))
+
+
+RESULT_COLUMNS = (
+    ("method", "method", "{}"),
+    ("network", "network", "{}"),
+    ("features", "features", "{}"),
+    ("feature_size", "size", "{:,}"),
+    ("C", "C", "{:g}"),
+    ("n_per_class", "labels / class", "{}"),
+    ("accuracy", "test accuracy", "{:.1%}"),
+    ("cv_accuracy", "CV accuracy", "{:.1%}"),
+    ("extract_seconds", "features (s)", "{:.2f}"),
+    ("fit_seconds", "fit (s)", "{:.2f}"),
+)
+
+
+def results_table(results: list[Result], *, columns: tuple[str, ...] | None = None) -> str:
+    """The rows as a Markdown table; ``columns`` picks among the keys of ``RESULT_COLUMNS``.
+
+    A PCA is shown in the features column; empty cells stay empty.
+    """
+    chosen = [c for c in RESULT_COLUMNS if columns is None or c[0] in columns]
+    rows = []
+    for r in results:
+        row = {key: getattr(r, key) for key, _, _ in chosen}
+        if "features" in row and r.pca is not None:
+            row["features"] += f", PCA to {r.pca:g}" + (" of the variance" if r.pca < 1 else "")
+        rows.append(row)
+    return markdown_table(rows, [(key, header, fmt) for key, header, fmt in chosen])

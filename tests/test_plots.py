@@ -1,0 +1,94 @@
+"""Figures and tables: what they draw, and the errors for mismatched inputs."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from dlvision.data import normalize
+from dlvision.plots import (
+    activation_grid,
+    confusion_matrix,
+    image_grid,
+    line_plot,
+    markdown_table,
+    prediction_bars,
+    scatter_2d,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_image_grid_shows_grey_images_in_grey_and_denormalizes():
+    grey = torch.rand(5, 1, 8, 8)
+    fig = image_grid(normalize(grey.expand(-1, 3, -1, -1)), titles=list("abcde"), ncols=3,
+                     title="digits")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 5 and [ax.get_title() for ax in shown] == list("abcde")
+    assert np.allclose(shown[0].images[0].get_array(), grey[0, 0].numpy(), atol=1e-5)
+    assert fig._suptitle.get_text() == "digits"
+
+
+def test_image_grid_rejects_mismatched_titles():
+    with pytest.raises(ValueError, match="2 titles for 3 images"):
+        image_grid(torch.rand(3, 1, 4, 4), titles=["a", "b"], normalized=False)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        image_grid(torch.rand(3, 4, 4))
+
+
+def test_activation_grid_puts_the_input_first():
+    fig = activation_grid(torch.rand(3, 8, 8), torch.randn(6, 8, 8), ncols=4, normalized=False)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 7 and shown[0].get_title() == "input" and shown[6].get_title() == "map 5"
+
+
+def test_prediction_bars_draw_one_bar_per_class():
+    preds = [[("cat", 0.7), ("dog", 0.2)], [("car", 0.5), ("bus", 0.4)]]
+    fig = prediction_bars(torch.rand(2, 3, 8, 8), preds, normalized=False)
+    bars = [ax for ax in fig.axes if ax.patches]
+    assert len(bars) == 2
+    assert sorted(p.get_width() for p in bars[0].patches) == pytest.approx([0.2, 0.7])
+    with pytest.raises(ValueError, match="predictions for 1 images, expected 2"):
+        prediction_bars(torch.rand(2, 3, 8, 8), preds[:1])
+
+
+def test_line_plot_skips_missing_values_and_draws_baselines():
+    fig = line_plot(["a", "b", "c"], {"one": [0.1, None, 0.3]}, title="t", xlabel="x",
+                    baselines={"chance": 0.2})
+    ax = fig.axes[0]
+    assert np.isnan(ax.lines[0].get_ydata()[1]) and len(ax.lines) == 2
+    assert ax.get_title() == "t"
+    with pytest.raises(ValueError, match="2 values for 3 x labels"):
+        line_plot(["a", "b", "c"], {"one": [0.1, 0.2]}, title="t", xlabel="x")
+
+
+def test_confusion_matrix_rows_are_shares_of_each_true_class():
+    fig = confusion_matrix([0, 0, 0, 1], [0, 0, 1, 1], ["a", "b"], title="cm")
+    shares = fig.axes[0].images[0].get_array()
+    assert np.allclose(shares, [[2 / 3, 1 / 3], [0, 1]])
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1", "1", "2"]
+
+
+def test_scatter_2d_draws_one_group_per_class():
+    ax = scatter_2d(np.random.default_rng(0).normal(size=(6, 2)), [0, 1, 2, 0, 1, 2],
+                    ["a", "b", "c"], title="s")
+    assert len(ax.collections) == 3
+
+
+def test_markdown_table_formats_cells_and_leaves_missing_ones_empty():
+    table = markdown_table([{"name": "relu7", "acc": 0.889, "size": 4096},
+                            {"name": "pixels", "acc": float("nan")}],
+                           [("name", "layer", "{}"), ("size", "size", "{:,}"),
+                            ("acc", "accuracy", "{:.1%}")])
+    assert table.splitlines() == ["| layer | size | accuracy |", "|---|---:|---:|",
+                                  "| relu7 | 4,096 | 88.9% |", "| pixels |  |  |"]
