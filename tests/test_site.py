@@ -19,7 +19,10 @@ HTML = ROOT / "_build" / "html"
 pytestmark = pytest.mark.slow
 
 # Which questions each chapter page must answer, with a heading "Q<n> — ...".
-CHAPTER_QUESTIONS: dict[str, list[int]] = {}
+CHAPTER_QUESTIONS: dict[str, list[int]] = {
+    "book/transfer-learning/vgg16": [1, 2, 3, 4],
+    "book/transfer-learning/scene15": [5, 6, 7, 8, 9, 10, 11],
+}
 
 
 def toc_files() -> list[str]:

@@ -413,6 +413,9 @@ def test_svm_sweep_gives_one_row_per_layer_and_c(mini_vgg, tiny_data, tmp_path, 
     table = results_table(rows)
     assert table.count("\n") == 1 + len(rows) and "| linear SVM | MiniVGG | pool3 |" in table
     assert best(rows, by="accuracy").accuracy == max(r.accuracy for r in rows)
+    reduced = svm_sweep(mini_vgg, train, test, layers=("relu7",), pca=5, progress=False)[0]
+    assert reduced.components == 5 and reduced.feature_size == 128
+    assert "relu7, PCA to 5 dimensions |" in results_table([reduced])
 
 
 def test_fine_tuning_leaves_the_frozen_layers_as_they_were(mini_vgg, tiny_data, tmp_path,

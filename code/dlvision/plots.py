@@ -126,7 +126,7 @@ def prediction_bars(images: torch.Tensor, predictions: Sequence[Sequence[tuple[s
 def line_plot(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
               title: str, xlabel: str, ylabel: str = "test accuracy",
               baselines: Mapping[str, float] | None = None, percent: bool = True,
-              size: tuple[float, float] = (7.0, 3.8)) -> Figure:
+              size: tuple[float, float] = (8.5, 3.8)) -> Figure:
     """Curves over ordered categories (layers by depth, numbers of labels...).
 
     series: name -> one value per x label (None where it does not apply). baselines: name ->
@@ -150,7 +150,7 @@ def line_plot(x_labels: Sequence[str], series: Mapping[str, Sequence[float | Non
     if percent:
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: hides no point
     fig.tight_layout()
     return fig
 

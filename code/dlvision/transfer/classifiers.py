@@ -87,6 +87,8 @@ class Result:
     accuracy, train_accuracy, cv_accuracy : in [0, 1]; cv_accuracy (SVM rows only) is measured
         on folds of the training set, so it can pick a setting without the test set.
     n_per_class : training images per class.
+    feature_size, components : length of the feature vectors, and how many principal components
+        the PCA kept of them (rows with ``pca`` only).
     extract_seconds : computing the features (or the frozen part's outputs) for train and test.
     fit_seconds : fitting the classifier.
     predictions, targets : (N_test,) predicted and true labels, for a confusion matrix.
@@ -101,6 +103,7 @@ class Result:
     feature_size: int | None = None
     C: float | None = None
     pca: int | float | None = None
+    components: int | None = None
     train_accuracy: float | None = None
     cv_accuracy: float | None = None
     extract_seconds: float = 0.0
@@ -122,9 +125,9 @@ def _per_class(targets: np.ndarray) -> int:
 
 
 def _network(network: str | nn.Module) -> tuple[nn.Module, str]:
-    if isinstance(network, str):
-        return pretrained(network), network
-    return network, type(network).__name__
+    """The network, and the name of its architecture for the results (``VGG``, ``MiniVGG``)."""
+    model = pretrained(network) if isinstance(network, str) else network
+    return model, type(model).__name__
 
 
 def _svm_rows(tr, te, *, Cs, pca, cv_folds, **fields) -> list[Result]:
@@ -134,11 +137,13 @@ def _svm_rows(tr, te, *, Cs, pca, cv_folds, **fields) -> list[Result]:
         svm = fit_svm(tr.features, tr.targets, C=C, pca=pca)
         fit_seconds = time.perf_counter() - start
         predictions = svm.predict(te.features)
+        components = None if pca is None else int(svm[0].n_components_)
         rows.append(Result(
             accuracy=float((predictions == te.targets).mean()),
             train_accuracy=float(svm.score(tr.features, tr.targets)),
             cv_accuracy=cv_accuracy(tr.features, tr.targets, C=C, pca=pca, folds=cv_folds),
             n_per_class=_per_class(tr.targets), feature_size=tr.features.shape[1], C=C, pca=pca,
+            components=components,
             extract_seconds=tr.seconds + te.seconds, fit_seconds=fit_seconds,
             predictions=predictions, targets=te.targets, **fields))
     return rows
@@ -306,7 +311,7 @@ def fine_tune(
     x_test, y_test = forward_dataset(bottom, test, device=device, flatten=False,
                                      progress=progress, desc="frozen layers (test)")
     extract_seconds = time.perf_counter() - start
-    layer = "whole network" if after is None else f"after {after}"
+    layer = ("whole network" if after is None else f"after {after}") + f", lr {lr:g}"
     result = _train_and_score(
         top, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, seed=seed, progress=progress, desc=f"fine-tuning {layer}",
@@ -337,7 +342,8 @@ def from_scratch(
     return _train_and_score(
         model, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, seed=seed, progress=progress,
-        desc=f"training {name} from scratch", method="trained from scratch", network=name)
+        desc=f"training {name} from scratch", method="trained from scratch",
+        network=type(model).__name__)
 
 
 def best(results: list[Result], *, by: str = "cv_accuracy") -> Result:
@@ -373,6 +379,7 @@ def results_table(results: list[Result], *, columns: tuple[str, ...] | None = No
     for r in results:
         row = {key: getattr(r, key) for key, _, _ in chosen}
         if "features" in row and r.pca is not None:
-            row["features"] += f", PCA to {r.pca:g}" + (" of the variance" if r.pca < 1 else "")
+            kept = f" ({r.pca:.0%} of the variance)" if r.pca < 1 else ""
+            row["features"] += f", PCA to {r.components} dimensions{kept}"
         rows.append(row)
     return markdown_table(rows, [(key, header, fmt) for key, header, fmt in chosen])
