@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from .observe import one_thread
 from .question import ERROR, NOT_ANSWERED, PASSED, WRONG, CheckResult, Question, result
 
 MODIFIED_INPUT = (
@@ -31,7 +32,8 @@ def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
                       f"`{name}` could not be passed to the grader: {observation['load_error']}")
     cases = question.cases()
     seen = observation["cases"]
-    with torch.random.fork_rng(devices=[]):  # the references must not move the caller's RNG
+    # The references must not move the caller's RNG; tiny tensors need no thread pool.
+    with one_thread(), torch.random.fork_rng(devices=[]):
         for case, obs in zip(cases, seen, strict=False):
             if obs.get("not_implemented"):
                 return result(question, NOT_ANSWERED,

@@ -10,6 +10,8 @@ grade never runs the student's code and never unpickles anything the student pro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import torch
@@ -56,6 +58,21 @@ def to_data(value: Any, depth: int = 0) -> Any:
     return Opaque(_type_name(value))
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, then restore the thread count.
+
+    Checks work on tiny tensors, which several threads only share out at a loss; on a busy
+    machine, threads that wait on each other make a check of milliseconds last seconds.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:
     return [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
 
@@ -71,12 +88,13 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
     Returns ``{"cases": [...]}`` with one entry per case tried: ``{"output": data,
     "modified_input": bool}``, ``{"not_implemented": True}`` or ``{"error": "Type: message"}``.
     The global random state is restored afterwards and seeded before, so that an answer that
-    draws random numbers behaves the same in the notebook and in the grader.
+    draws random numbers behaves the same in the notebook and in the grader. Torch runs on one
+    thread meanwhile (``one_thread``).
     """
     if not callable(answer):
         return {"not_callable": _type_name(answer)}
     observations: list[dict[str, Any]] = []
-    with torch.random.fork_rng(devices=[]):
+    with one_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         for case in question.cases():
             before = _snapshot(case.args)

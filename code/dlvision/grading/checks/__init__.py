@@ -8,9 +8,9 @@ least two mutants in ``tests/mutants/<part>.py``: the test suite fails until you
 from __future__ import annotations
 
 from ..question import Part, Question
-from . import getting_started
+from . import getting_started, transfer_learning
 
-_MODULES = (getting_started,)
+_MODULES = (getting_started, transfer_learning)
 
 PARTS: dict[str, Part] = {module.PART.id: module.PART for module in _MODULES}
 
