@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -36,6 +36,11 @@ from .features import extract, forward_dataset
 from .layers import layer_index, truncate, with_new_head
 
 
+def _svm(C: float, pca: int | float | None, max_iter: int, seed: int):
+    svm = LinearSVC(C=C, max_iter=max_iter, random_state=seed)
+    return svm if pca is None else make_pipeline(PCA(n_components=pca, random_state=seed), svm)
+
+
 def fit_svm(X: np.ndarray, y: np.ndarray, *, C: float = 1.0, pca: int | float | None = None,
             max_iter: int = 10_000, seed: int = 0):
     """A linear SVM (scikit-learn's ``LinearSVC``, one-vs-rest) fitted on features.
@@ -46,13 +51,11 @@ def fit_svm(X: np.ndarray, y: np.ndarray, *, C: float = 1.0, pca: int | float | 
         (float in (0, 1)) of a PCA fitted first.
     Returns the fitted estimator (``.predict(X)``, ``.score(X, y)``).
     """
-    svm = LinearSVC(C=C, max_iter=max_iter, random_state=seed)
-    model = svm if pca is None else make_pipeline(PCA(n_components=pca, random_state=seed), svm)
     with warnings.catch_warnings():
         # A C far too large for the data converges slowly; the accuracy then says so, and a
         # warning per fit would only bury the chapter's output.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
+        return _svm(C, pca, max_iter, seed).fit(X, y)
 
 
 def svm_accuracy(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
@@ -74,10 +77,8 @@ def cv_accuracy(X: np.ndarray, y: np.ndarray, *, C: float = 1.0,
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        svm = LinearSVC(C=C, max_iter=10_000, random_state=seed)
-        model = svm if pca is None else make_pipeline(PCA(n_components=pca, random_state=seed),
-                                                      svm)
-        return float(cross_val_score(model, X, y, cv=splitter).mean())
+        scores = cross_val_score(_svm(C, pca, 10_000, seed), X, y, cv=splitter)
+    return float(scores.mean())
 
 
 @dataclass(frozen=True)
@@ -248,11 +249,7 @@ def linear_probe(
         batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, progress=progress,
         desc=f"linear probe on {layer}", method="linear probe (new last layer)", network=name,
         layer=layer, feature_size=tr.features.shape[1])
-    return _with_seconds(result, tr.seconds + te.seconds)
-
-
-def _with_seconds(result: Result, extract_seconds: float) -> Result:
-    return Result(**{**result.__dict__, "extract_seconds": extract_seconds})
+    return replace(result, extract_seconds=tr.seconds + te.seconds)
 
 
 class _Frozen(nn.Module):
@@ -316,7 +313,7 @@ def fine_tune(
         top, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, seed=seed, progress=progress, desc=f"fine-tuning {layer}",
         method="fine-tuning", network=name, layer=layer)
-    result = _with_seconds(result, extract_seconds)
+    result = replace(result, extract_seconds=extract_seconds)
     return (result, nn.Sequential(bottom, top)) if return_model else result
 
 
