@@ -13,6 +13,7 @@ import dlvision
 from dlvision.data import ImageTensorDataset, denormalize, load_image, scenes15
 from dlvision.data.scenes15 import ImageFileDataset
 from dlvision.models import MiniSqueezeNet, MiniVGG, pretrained, weights_path
+from dlvision.models.zoo import untrained
 from dlvision.transfer import (
     as_sequential,
     best,
@@ -444,6 +445,21 @@ def test_linear_probe_and_scratch_training_are_seeded(mini_vgg, tiny_data, tmp_p
     scratch = [from_scratch("vgg16", train, test, steps=2, progress=False) for _ in range(2)]
     assert np.array_equal(scratch[0].predictions, scratch[1].predictions)
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("profile, architecture", [("mini", "MiniSqueezeNet"),
+                                                   ("full", "SqueezeNet")])
+def test_untrained_networks_have_the_pretrained_architecture_and_new_classes(profile,
+                                                                           architecture):
+    state = torch.random.get_rng_state()
+    model = untrained("squeezenet1_1", num_classes=7, profile=profile, seed=3)
+    again = untrained("squeezenet1_1", num_classes=7, profile=profile, seed=3)
+    assert type(model).__name__ == architecture and model.training
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                 again.state_dict().values(), strict=True))
+    size = 32 if profile == "mini" else 64
+    assert model.eval()(torch.randn(1, 3, size, size)).shape == (1, 7)
 
 
 # --- the mini claim: transfer beats raw pixels and training from scratch -------------------------

@@ -243,6 +243,7 @@ def linear_probe(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         head = nn.Sequential(nn.Dropout(dropout), nn.Linear(tr.features.shape[1], n_classes))
+    head.to(next(model.parameters()).device)  # trained where the network runs
     result = _train_and_score(
         head, torch.from_numpy(tr.features), torch.from_numpy(tr.targets),
         torch.from_numpy(te.features), torch.from_numpy(te.targets), steps=steps,
