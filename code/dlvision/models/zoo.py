@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..cache import save_atomic
 from ..data.digits import DIGIT_NAMES, retranslate
 from ..data.download import DataNotFoundError
 from ..data.imagenet import MINI_CLASSES, mini_source
@@ -136,17 +135,6 @@ def train_standin(name: str, *, progress: bool = True) -> tuple[nn.Module, dict[
     return model, record
 
 
-def _save_atomic(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def standin_record(name: str, *, progress: bool = True) -> dict[str, Any]:
     """The mini stand-in's training record: held-out accuracy on digits 0-4, seconds, sizes.
 
@@ -169,7 +157,7 @@ def _load_standin(name: str, prof: Profile, progress: bool) -> tuple[nn.Module, 
             warnings.warn(f"ignoring the unreadable cache {path} ({err}); retraining",
                           stacklevel=3)
     model, record = train_standin(name, progress=progress)
-    _save_atomic({"state_dict": model.state_dict(), "record": record}, path)
+    save_atomic({"state_dict": model.state_dict(), "record": record}, path)
     return model, record
 
 

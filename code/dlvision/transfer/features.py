@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import functional as TF
 from tqdm.auto import tqdm
 
+from ..cache import save_atomic
 from ..data.transforms import normalize as imagenet_normalize
 from ..data.transforms import to_rgb
 from ..profile import current
@@ -106,17 +106,6 @@ def _cache_key(extractor: nn.Module, dataset: Dataset, **options) -> str | None:
     spec = {"extractor": module_fingerprint(extractor), "dataset": data,
             "options": options, "version": CACHE_VERSION}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def _save_atomic(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)  # atomic: readers see the old state or the complete file
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 # --- extraction -----------------------------------------------------------------------------------
@@ -234,7 +223,7 @@ def extract(
         features = l2_normalize(features)
     seconds = time.perf_counter() - start
     if path is not None:
-        _save_atomic({"features": features, "targets": targets, "seconds": seconds}, path)
+        save_atomic({"features": features, "targets": targets, "seconds": seconds}, path)
     return Extraction(features.numpy(), targets.numpy(), seconds, False, path)
 
 
