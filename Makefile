@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/dlvision assign --check
 
 unit: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" --durations=15
 
 # Checks on the built site: run after `make book`.
 site: $(STAMP)

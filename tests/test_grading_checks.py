@@ -7,6 +7,8 @@ the alternative right answers are in ``tests/mutants/``.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -213,6 +215,26 @@ def test_registry_matches_the_solution_notebooks():
             assert defining, f"{part.id} does not define {q.name}"
             # Instant feedback: the cell after the definition checks it.
             assert f'check("{q.id}", {q.name})' in sources[defining[0] + 1]
+
+
+def test_question_index_matches_the_checks_modules():
+    from dlvision.grading.checks import PART_QUESTIONS
+
+    assert {part_id: tuple(q.id for q in part.questions) for part_id, part in PARTS.items()} \
+        == dict(PART_QUESTIONS)
+
+
+def test_a_part_s_checks_are_imported_only_when_needed():
+    """Checking a question of exercise 0 imports neither Part 1's checks nor transfer."""
+    code = ("import sys\n"
+            "from dlvision.grading import check, get_question\n"
+            "get_question('normalize')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('dlvision.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "dlvision.grading.checks.getting_started" in out
+    assert "dlvision.grading.checks.transfer_learning" not in out
+    assert "dlvision.transfer" not in out
 
 
 def test_unknown_part_is_a_clear_error():

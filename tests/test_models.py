@@ -13,10 +13,14 @@ from dlvision.data import DataNotFoundError, imagenet_samples
 from dlvision.models import (
     MiniSqueezeNet,
     MiniVGG,
+    TrainConfig,
+    WeightsInfo,
     accuracy,
     class_names,
+    device_of,
     pretrained,
     standin_record,
+    weights_info,
     weights_path,
     zoo,
 )
@@ -131,6 +135,9 @@ def test_full_vgg16_loads_cached_imagenet_weights_offline(tmp_path, monkeypatch)
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     names = class_names("vgg16", profile="full")
     assert len(names) == 1000 and names[0] == "tench" and "reflex camera" in names
+    info = model.weights_info
+    assert info == weights_info("vgg16", profile="full") and info.classes == tuple(names)
+    assert info.input_size == 224 and info.mean == (0.485, 0.456, 0.406)
 
 
 def test_full_weights_missing_offline_say_where_to_put_them(tmp_path, monkeypatch):
@@ -142,3 +149,39 @@ def test_full_weights_missing_offline_say_where_to_put_them(tmp_path, monkeypatc
 
 def _no_network(*args, **kwargs):
     raise urllib.error.URLError("network is unreachable")
+
+
+# --- what the weights carry, and the plumbing every method shares -------------------------------
+
+
+def test_mini_weights_carry_their_classes_size_and_normalization(standins):
+    info = standins["squeezenet1_1"].weights_info
+    assert info == weights_info("squeezenet1_1") and info.input_size == 32
+    assert list(info.classes) == class_names("squeezenet1_1")
+    image = torch.rand(2, 3, 32, 32)
+    assert torch.allclose(info.denormalize(info.normalize(image)), image, atol=1e-6)
+    assert info.preprocess(torch.rand(1, 50, 40)).shape == (3, 32, 32)
+
+
+def test_weights_info_clamps_to_images_that_exist():
+    info = WeightsInfo("vgg16", ("a", "b"), 8, (0.5, 0.4, 0.3), (0.2, 0.25, 0.5))
+    x = torch.randn(2, 3, 4, 4) * 10  # mostly far outside [0, 1] once denormalized
+    clamped = info.clamp(x)
+    pixels = clamped * torch.tensor(info.std).view(3, 1, 1) + torch.tensor(info.mean).view(3, 1, 1)
+    assert pixels.min() >= -1e-6 and pixels.max() <= 1 + 1e-6
+    inside = info.normalize(torch.rand(2, 3, 4, 4))
+    assert torch.equal(info.clamp(inside), inside)  # a valid image is left as it is
+
+
+def test_device_of_a_module_with_and_without_parameters():
+    assert device_of(nn.Linear(2, 2)) == torch.device("cpu")
+    assert device_of(nn.ReLU()) == torch.device("cpu")
+    assert device_of(nn.BatchNorm1d(3).requires_grad_(False)) == torch.device("cpu")
+
+
+def test_train_config_counts_epochs_and_rejects_nonsense():
+    config = TrainConfig(steps=10, batch_size=4)
+    assert config.epochs_for(8) == 5  # 2 steps per epoch
+    assert config.epochs_for(100) == 1 and config.with_(steps=50).epochs_for(8) == 25
+    with pytest.raises(ValueError, match="steps and batch_size must be positive"):
+        TrainConfig(steps=0)

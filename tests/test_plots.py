@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from dlvision.data import normalize
 from dlvision.plots import (
     activation_grid,
     confusion_matrix,
+    heatmap_overlay,
     image_grid,
     line_plot,
-    markdown_table,
     prediction_bars,
     scatter_2d,
 )
@@ -29,32 +28,54 @@ def close_figures():
     plt.close("all")
 
 
-def test_image_grid_shows_grey_images_in_grey_and_denormalizes():
+def test_image_grid_shows_grey_images_in_grey():
     grey = torch.rand(5, 1, 8, 8)
-    fig = image_grid(normalize(grey.expand(-1, 3, -1, -1)), titles=list("abcde"), ncols=3,
-                     title="digits")
+    fig = image_grid(grey.expand(-1, 3, -1, -1), titles=list("abcde"), ncols=3, title="digits")
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 5 and [ax.get_title() for ax in shown] == list("abcde")
     assert np.allclose(shown[0].images[0].get_array(), grey[0, 0].numpy(), atol=1e-5)
     assert fig._suptitle.get_text() == "digits"
 
 
+def test_image_grid_maps_the_value_range_to_black_and_white():
+    samples = torch.tensor([-1.0, 0.0, 1.0, 3.0]).view(1, 1, 2, 2)  # a GAN's range, one outlier
+    fig = image_grid(samples, value_range=(-1, 1))
+    shown = fig.axes[0].images[0].get_array()
+    assert np.allclose(shown, [[0.0, 0.5], [1.0, 1.0]])  # clipped above the range
+    with pytest.raises(ValueError, match="low < high"):
+        image_grid(samples, value_range=(1, -1))
+
+
+def test_heatmap_overlay_draws_each_image_and_its_scaled_map():
+    images = torch.rand(3, 3, 6, 6)
+    maps = torch.arange(3 * 36, dtype=torch.float32).view(3, 6, 6)
+    fig = heatmap_overlay(images, maps, titles=["a", "b", "c"], title="saliency")
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [ax.get_title() for ax in axes[0]] == ["a", "b", "c"]
+    assert all(len(ax.images) == 1 for ax in axes[0]) and all(len(ax.images) == 2
+                                                                for ax in axes[1])
+    heat = axes[1, 2].images[1].get_array()
+    assert heat.min() == 0 and heat.max() == 1  # each map scaled to its own range
+    with pytest.raises(ValueError, match=r"maps \(N, H, W\)"):
+        heatmap_overlay(images, maps[:2])
+
+
 def test_image_grid_rejects_mismatched_titles():
     with pytest.raises(ValueError, match="2 titles for 3 images"):
-        image_grid(torch.rand(3, 1, 4, 4), titles=["a", "b"], normalized=False)
+        image_grid(torch.rand(3, 1, 4, 4), titles=["a", "b"], value_range=(0, 1))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         image_grid(torch.rand(3, 4, 4))
 
 
 def test_activation_grid_puts_the_input_first():
-    fig = activation_grid(torch.rand(3, 8, 8), torch.randn(6, 8, 8), ncols=4, normalized=False)
+    fig = activation_grid(torch.rand(3, 8, 8), torch.randn(6, 8, 8), ncols=4, value_range=(0, 1))
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 7 and shown[0].get_title() == "input" and shown[6].get_title() == "map 5"
 
 
 def test_prediction_bars_draw_one_bar_per_class():
     preds = [[("cat", 0.7), ("dog", 0.2)], [("car", 0.5), ("bus", 0.4)]]
-    fig = prediction_bars(torch.rand(2, 3, 8, 8), preds, normalized=False)
+    fig = prediction_bars(torch.rand(2, 3, 8, 8), preds, value_range=(0, 1))
     bars = [ax for ax in fig.axes if ax.patches]
     assert len(bars) == 2
     assert sorted(p.get_width() for p in bars[0].patches) == pytest.approx([0.2, 0.7])
@@ -83,12 +104,3 @@ def test_scatter_2d_draws_one_group_per_class():
     ax = scatter_2d(np.random.default_rng(0).normal(size=(6, 2)), [0, 1, 2, 0, 1, 2],
                     ["a", "b", "c"], title="s")
     assert len(ax.collections) == 3
-
-
-def test_markdown_table_formats_cells_and_leaves_missing_ones_empty():
-    table = markdown_table([{"name": "relu7", "acc": 0.889, "size": 4096},
-                            {"name": "pixels", "acc": float("nan")}],
-                           [("name", "layer", "{}"), ("size", "size", "{:,}"),
-                            ("acc", "accuracy", "{:.1%}")])
-    assert table.splitlines() == ["| layer | size | accuracy |", "|---|---:|---:|",
-                                  "| relu7 | 4,096 | 88.9% |", "| pixels |  |  |"]

@@ -83,3 +83,35 @@ def test_data_folder_default_is_the_user_cache(monkeypatch, tmp_path):
 def test_profile_describes_itself_in_one_line():
     line = str(dlvision.setup("mini", seed=5))
     assert "mini" in line and "seed: 5" in line and "\n" not in line
+
+
+def test_import_dlvision_reaches_every_subpackage_lazily():
+    """``import dlvision`` alone gives ``dlvision.transfer.truncate`` and the other
+    subpackages, without importing them until they are used."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dlvision\n"
+            "assert 'dlvision.transfer' not in sys.modules\n"
+            "names = ['data', 'models', 'transfer', 'visualize', 'gan', 'metrics', 'grading',\n"
+            "         'plots', 'book', 'cache']\n"
+            "assert all(hasattr(dlvision, n) for n in names)\n"
+            "print(dlvision.transfer.truncate.__module__, dlvision.data.scenes15.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["dlvision.models.layers", "scenes15"]
+
+
+def test_dependencies_point_down_nothing_below_the_methods_imports_transfer():
+    """``models``, ``data``, ``plots``, ``metrics``, ``book`` and the homes of Parts 2-4 never
+    import ``dlvision.transfer``: a new part builds on them, not on Part 1."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import dlvision.models, dlvision.data, dlvision.plots, dlvision.metrics\n"
+            "import dlvision.book, dlvision.cache, dlvision.visualize, dlvision.gan\n"
+            "print(sorted(m for m in sys.modules if m.startswith('dlvision.transfer')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

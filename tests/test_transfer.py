@@ -10,11 +10,15 @@ from torch import nn
 from torchvision.models import squeezenet1_1, vgg16
 
 import dlvision
+from dlvision.book import results_table
 from dlvision.data import ImageTensorDataset, denormalize, load_image, scenes15
 from dlvision.data.scenes15 import ImageFileDataset
 from dlvision.models import MiniSqueezeNet, MiniVGG, pretrained, weights_path
 from dlvision.models.zoo import untrained
 from dlvision.transfer import (
+    FINE_TUNING,
+    FROM_SCRATCH,
+    PROBE,
     as_sequential,
     best,
     cv_accuracy,
@@ -29,7 +33,6 @@ from dlvision.transfer import (
     parameter_table,
     preprocess,
     raw_pixels,
-    results_table,
     split,
     svm_accuracy,
     svm_sweep,
@@ -424,7 +427,8 @@ def test_fine_tuning_leaves_the_frozen_layers_as_they_were(mini_vgg, tiny_data, 
     monkeypatch.setenv("DLVISION_DATA", str(tmp_path))
     train, test = tiny_data
     before = {k: v.clone() for k, v in mini_vgg.state_dict().items()}
-    result, model = fine_tune(mini_vgg, train, test, after="pool4", steps=3, lr=1e-2,
+    result, model = fine_tune(mini_vgg, train, test, after="pool4",
+                              config=FINE_TUNING.with_(steps=3, lr=1e-2),
                               progress=False, return_model=True)
     frozen, trained = model[0].layers, model[1]
     assert all(torch.equal(v, before[f"features.{k}"]) for k, v in
@@ -438,11 +442,13 @@ def test_linear_probe_and_scratch_training_are_seeded(mini_vgg, tiny_data, tmp_p
                                                       monkeypatch):
     monkeypatch.setenv("DLVISION_DATA", str(tmp_path))
     train, test = tiny_data
-    probes = [linear_probe(mini_vgg, train, test, steps=5, progress=False) for _ in range(2)]
+    probes = [linear_probe(mini_vgg, train, test, config=PROBE.with_(steps=5), cache=False,
+                           progress=False) for _ in range(2)]
     assert np.array_equal(probes[0].predictions, probes[1].predictions)
     assert probes[0].feature_size == 128 and probes[0].layer == "relu7"
     state = torch.random.get_rng_state()
-    scratch = [from_scratch("vgg16", train, test, steps=2, progress=False) for _ in range(2)]
+    scratch = [from_scratch("vgg16", train, test, config=FROM_SCRATCH.with_(steps=2),
+                            cache=False, progress=False) for _ in range(2)]
     assert np.array_equal(scratch[0].predictions, scratch[1].predictions)
     assert torch.equal(torch.random.get_rng_state(), state)
 
@@ -478,7 +484,7 @@ def test_mini_transfer_beats_raw_pixels_and_training_from_scratch(n_per_class):
     svm = best(svm_sweep("vgg16", train, test, layers=("pool3",), global_pool="avg",
                          Cs=(1.0, 10.0, 100.0), progress=False))
     pixels = raw_pixels(train, test, progress=False)
-    scratch = from_scratch("vgg16", train, test, steps=300, progress=False)
+    scratch = from_scratch("vgg16", train, test, config=FROM_SCRATCH, progress=False)
     assert scratch.train_accuracy == 1.0
     assert svm.accuracy > pixels.accuracy + 0.25
     assert svm.accuracy > scratch.accuracy + 0.1
@@ -511,3 +517,57 @@ def test_full_pipeline_runs_offline_on_fake_data_and_weights(data_dir, tmp_path,
     X, _ = extract_features(truncate(model, "relu7"), test, progress=False)
     assert X.shape == (2, 4096) and np.allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
     assert len(list((profile.cache_dir / "features").iterdir())) == 2  # read, not written
+
+
+def test_experiments_run_once_per_configuration(mini_vgg, tiny_data, tmp_path, monkeypatch):
+    """A second call with the same network, data and settings reads the result back without
+    training; another setting trains again."""
+    from dlvision.transfer import classifiers
+
+    monkeypatch.setenv("DLVISION_DATA", str(tmp_path))
+    train, test = tiny_data
+    config = FINE_TUNING.with_(steps=2)
+    first = fine_tune(mini_vgg, train, test, config=config, progress=False)
+    scratch = from_scratch("vgg16", train, test, config=config, progress=False)
+    sweep = svm_sweep(mini_vgg, train, test, layers=("relu7",), Cs=(0.5, 2.0), progress=False)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(classifiers, "fit_classifier", no_training)
+    monkeypatch.setattr(classifiers, "fit_svm", no_training)
+    again = fine_tune(mini_vgg, train, test, config=config, progress=False)
+    assert again == first and np.array_equal(again.predictions, first.predictions)
+    assert from_scratch("vgg16", train, test, config=config, progress=False) == scratch
+    assert svm_sweep(mini_vgg, train, test, layers=("relu7",), Cs=(0.5, 2.0),
+                     progress=False) == sweep
+    with pytest.raises(AssertionError, match="trained again"):
+        fine_tune(mini_vgg, train, test, config=config.with_(lr=1e-3), progress=False)
+    assert len(list((tmp_path / "cache" / "results").glob("*.pt"))) == 3
+
+
+# --- the keyed cache that stand-ins, features and runs share ------------------------------------
+
+
+def test_load_or_build_builds_once_and_rebuilds_a_broken_file(tmp_path):
+    from dlvision.cache import cache_key, load_or_build
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"value": torch.arange(3)}
+
+    path = tmp_path / f"{cache_key({'b': 1, 'a': [2]})}.pt"
+    assert cache_key({"a": [2], "b": 1}) == path.stem  # key order does not matter
+    first, cached = load_or_build(path, build)
+    again, cached_again = load_or_build(path, build)
+    assert (cached, cached_again, len(calls)) == (False, True, 1)
+    assert torch.equal(first["value"], again["value"])
+    path.write_bytes(b"cut short")
+    with pytest.warns(UserWarning, match="ignoring the unreadable cache"):
+        _, cached = load_or_build(path, build)
+    assert not cached and len(calls) == 2
+    with pytest.warns(UserWarning, match="unreadable run"):
+        load_or_build(path, build, validate=lambda saved: saved["missing"], what="run")
+    assert len(calls) == 3 and not list(tmp_path.glob("*.part"))

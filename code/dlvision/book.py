@@ -1,6 +1,17 @@
-"""Helpers for the chapters' first cell: the profile line and the mini profile's note."""
+"""Helpers for the chapters: the profile line and the mini profile's note, gluing results into
+the prose, and Markdown tables.
+
+Every number a chapter quotes is glued (``myst_nb.glue``), so text and results never disagree;
+``glue_fields`` glues every field of a result under one prefix, ``glue_all`` a dict of values.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from numbers import Number
+from typing import Any
 
 from .profile import Profile, current
 
@@ -38,3 +49,89 @@ def show_profile(profile: str | Profile | None = None) -> None:
     prof = current(profile)
     note = standin_note_markdown(prof)
     display(Markdown(f"`{prof.describe()}`\n\n{note}"))
+
+
+# --- glue -----------------------------------------------------------------------------------------
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | Number) and not (isinstance(value, float) and math.isnan(value))
+
+
+def _glue(name: str, value: Any) -> None:
+    from myst_nb import glue
+
+    glue(name, value, display=False)
+
+
+def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> list[str]:
+    """Glue each value under its key (``prefix_key`` when a prefix is given), without showing
+    it; returns the names glued. Values must be numbers or strings (None and NaN are skipped:
+    a chapter that quotes them fails to build, which is the point)."""
+    names = []
+    for key, value in values.items():
+        name = f"{prefix}_{key}" if prefix else key
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if not _is_scalar(value):
+            raise TypeError(f"cannot glue {name!r}: expected a number or a string, got "
+                            f"{type(value).__name__}")
+        _glue(name, value)
+        names.append(name)
+    return names
+
+
+def result_fields(result: Any) -> dict[str, Any]:
+    """The scalar fields and properties of a dataclass instance (a ``Result`` row, a training
+    record...): name → value, leaving out arrays, None and NaN."""
+    if not dataclasses.is_dataclass(result) or isinstance(result, type):
+        raise TypeError(f"expected a dataclass instance, got {type(result).__name__}")
+    names = [f.name for f in dataclasses.fields(result)]
+    names += [n for n, v in vars(type(result)).items() if isinstance(v, property)]
+    values = {n: getattr(result, n) for n in names if not n.startswith("_")}
+    return {n: v for n, v in values.items() if _is_scalar(v)}
+
+
+def glue_fields(prefix: str, result: Any) -> list[str]:
+    """Glue every scalar field and property of ``result`` as ``<prefix>_<field>``:
+    ``glue_fields("course", row)`` gives ``course_accuracy``, ``course_features``... Returns
+    the names glued."""
+    return glue_all(result_fields(result), prefix=prefix)
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str, str]]) -> str:
+    """A Markdown table: one line per row, one column per ``(key, header, format)``.
+
+    Missing values (None, absent, NaN) leave the cell empty; numbers are right-aligned.
+    """
+    def cell(value, fmt: str) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return fmt.format(value)
+
+    header = "| " + " | ".join(h for _, h, _ in columns) + " |"
+    numeric = [any(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
+                   for r in rows) for k, _, _ in columns]
+    rule = "|" + "|".join("---:" if num else "---" for num in numeric) + "|"
+    lines = [header, rule]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(k), fmt) for k, _, fmt in columns) + " |")
+    return "\n".join(lines)
+
+
+def results_table(results: Sequence[Any], *, columns: Sequence[str] | None = None) -> str:
+    """Result rows (dataclasses with a ``COLUMNS`` class attribute of ``(key, header, format)``,
+    like ``dlvision.transfer.Result``) as a Markdown table; ``columns`` picks and orders keys
+    among ``COLUMNS`` (default: all of them)."""
+    if not results:
+        raise ValueError("no results to show")
+    known = {key: (key, header, fmt) for key, header, fmt in type(results[0]).COLUMNS}
+    unknown = [c for c in columns or () if c not in known]
+    if unknown:
+        raise ValueError(f"unknown columns {unknown}; choose among {', '.join(known)}")
+    chosen = [known[c] for c in columns] if columns is not None else list(known.values())
+    rows = [{key: getattr(r, key) for key, _, _ in chosen} for r in results]
+    return markdown_table(rows, chosen)

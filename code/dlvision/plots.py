@@ -1,9 +1,10 @@
-"""Figures and tables for the chapters: image grids, curves, confusion matrices, Markdown tables.
+"""Figures for the chapters: image grids, heat-map overlays, curves, confusion matrices.
 
-Every function returns a matplotlib ``Figure`` (or a Markdown string) and never calls
-``plt.show()``: a notebook displays the figure it gets, a script saves it. Images are tensors
-(N, C, H, W); pass ``normalized=True`` for ImageNet-normalized ones, which are mapped back to
-[0, 1] for display.
+Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``: a notebook
+displays the figure it gets, a script saves it. Images are tensors (N, C, H, W) whose values
+span ``value_range``: (0, 1) by default, (-1, 1) for a GAN's samples. A network's normalized
+inputs are denormalized first, with its ``WeightsInfo.denormalize``: plots know nothing of
+any network's statistics.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .data.transforms import denormalize
+from .metrics import confusion_counts
+
+ValueRange = tuple[float, float]
 
 
-def _displayable(image: torch.Tensor, normalized: bool) -> np.ndarray:
-    """(C, H, W) tensor -> (H, W) or (H, W, 3) array in [0, 1] for ``imshow``."""
-    image = image.detach().float().cpu()
-    if normalized:
-        image = denormalize(image)
+def _displayable(image: torch.Tensor, value_range: ValueRange) -> np.ndarray:
+    """(C, H, W) tensor with values in ``value_range`` -> (H, W) or (H, W, 3) array in [0, 1]
+    for ``imshow``; values outside the range are clipped."""
+    low, high = value_range
+    if not high > low:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range}")
+    image = (image.detach().float().cpu() - low) / (high - low)
     if image.shape[0] == 3 and torch.allclose(image[0], image[1], atol=1e-5) \
             and torch.allclose(image[1], image[2], atol=1e-5):
         image = image[:1]  # a grey image repeated three times: show it with a grey colour map
@@ -40,12 +45,24 @@ def _grid(n: int, ncols: int, size: float, extra_height: float = 0.0):
     return fig, axes.flat[:n]
 
 
+def _finish(fig: Figure, title: str | None, image_axes=()) -> Figure:
+    """Hide the ticks of the axes that show images, add the title, lay the figure out."""
+    for ax in image_axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def image_grid(images: torch.Tensor, *, titles: Sequence[str] | None = None, ncols: int = 8,
-               title: str | None = None, normalized: bool = True, size: float = 1.6) -> Figure:
+               title: str | None = None, value_range: ValueRange = (0.0, 1.0),
+               size: float = 1.6) -> Figure:
     """A grid of images with optional captions.
 
-    images: (N, C, H, W), C = 1 or 3, ImageNet-normalized (``normalized=True``) or in [0, 1].
-    titles: N captions. size: inches per image.
+    images: (N, C, H, W), C = 1 or 3, values in ``value_range`` ((0, 1) for images, (-1, 1)
+    for a GAN's samples). titles: N captions. size: inches per image.
     """
     if images.ndim != 4:
         raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
@@ -53,50 +70,71 @@ def image_grid(images: torch.Tensor, *, titles: Sequence[str] | None = None, nco
         raise ValueError(f"got {len(titles)} titles for {len(images)} images")
     fig, axes = _grid(len(images), ncols, size, extra_height=0.25 if titles else 0)
     for i, ax in enumerate(axes):
-        ax.imshow(_displayable(images[i], normalized), cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.imshow(_displayable(images[i], value_range), cmap="gray", vmin=0, vmax=1)
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title, axes)
+
+
+def heatmap_overlay(images: torch.Tensor, maps: torch.Tensor, *,
+                    titles: Sequence[str] | None = None, title: str | None = None,
+                    value_range: ValueRange = (0.0, 1.0), alpha: float = 0.6,
+                    cmap: str = "hot", size: float = 1.8) -> Figure:
+    """Each image above the same image overlaid with its heat map (a saliency map, say).
+
+    images: (N, C, H, W) with values in ``value_range``; maps: (N, H, W), any real values,
+    each scaled to its own [min, max] (so compare where a map is high, not how high).
+    alpha: opacity of the map over the (greyed) image. Returns a 2-row figure.
+    """
+    if images.ndim != 4 or maps.ndim != 3 or len(maps) != len(images) \
+            or maps.shape[-2:] != images.shape[-2:]:
+        raise ValueError(f"expected images (N, C, H, W) and maps (N, H, W) of the same N, H, W, "
+                         f"got {tuple(images.shape)} and {tuple(maps.shape)}")
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} images")
+    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size + 0.3), squeeze=False)
+    for i in range(n):
+        shown = _displayable(images[i], value_range)
+        heat = maps[i].detach().float().cpu()
+        heat = ((heat - heat.min()) / (heat.max() - heat.min()).clamp_min(1e-12)).numpy()
+        axes[0, i].imshow(shown, cmap="gray", vmin=0, vmax=1)
+        grey = shown if shown.ndim == 2 else shown.mean(axis=2)
+        axes[1, i].imshow(grey, cmap="gray", vmin=0, vmax=1)
+        axes[1, i].imshow(heat, cmap=cmap, vmin=0, vmax=1, alpha=alpha)
+        if titles is not None:
+            axes[0, i].set_title(titles[i], fontsize=9)
+    return _finish(fig, title, axes.flat)
 
 
 def activation_grid(image: torch.Tensor, maps: torch.Tensor, *, ncols: int = 8,
-                    title: str | None = None, normalized: bool = True,
+                    title: str | None = None, value_range: ValueRange = (0.0, 1.0),
                     size: float = 1.5) -> Figure:
     """An input image followed by activation maps, each scaled to its own range.
 
-    image: (C, H, W); maps: (K, h, w), e.g. the output of the first convolution for that image.
-    Bright is high; each map gets its own colour scale, so compare shapes, not brightness.
+    image: (C, H, W) with values in ``value_range``; maps: (K, h, w), e.g. the output of the
+    first convolution for that image. Bright is high; each map gets its own colour scale, so
+    compare shapes, not brightness.
     """
     if image.ndim != 3 or maps.ndim != 3:
         raise ValueError(f"expected one image (C, H, W) and maps (K, h, w), got "
                          f"{tuple(image.shape)} and {tuple(maps.shape)}")
     fig, axes = _grid(len(maps) + 1, ncols, size, extra_height=0.25)
-    axes[0].imshow(_displayable(image, normalized), cmap="gray", vmin=0, vmax=1)
+    axes[0].imshow(_displayable(image, value_range), cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("input", fontsize=9)
     for k, ax in enumerate(axes[1:]):
         ax.imshow(maps[k].detach().float().cpu().numpy(), cmap="viridis")
         ax.set_title(f"map {k}", fontsize=9)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title, axes)
 
 
 def prediction_bars(images: torch.Tensor, predictions: Sequence[Sequence[tuple[str, float]]], *,
                     titles: Sequence[str] | None = None, title: str | None = None,
-                    normalized: bool = True, size: float = 2.2) -> Figure:
+                    value_range: ValueRange = (0.0, 1.0), size: float = 2.2) -> Figure:
     """Each image above a bar chart of its top classes and their probabilities.
 
-    images: (N, C, H, W); predictions: for each image, (class name, probability) pairs, most
-    probable first, as ``top_k`` returns them.
+    images: (N, C, H, W) with values in ``value_range``; predictions: for each image,
+    (class name, probability) pairs, most probable first, as ``top_k`` returns them.
     """
     n = len(images)
     if len(predictions) != n:
@@ -105,7 +143,7 @@ def prediction_bars(images: torch.Tensor, predictions: Sequence[Sequence[tuple[s
                              gridspec_kw={"height_ratios": [1, 0.9]}, squeeze=False)
     for i in range(n):
         top, bottom = axes[0, i], axes[1, i]
-        top.imshow(_displayable(images[i], normalized), cmap="gray", vmin=0, vmax=1)
+        top.imshow(_displayable(images[i], value_range), cmap="gray", vmin=0, vmax=1)
         top.set_xticks([])
         top.set_yticks([])
         if titles is not None:
@@ -117,10 +155,7 @@ def prediction_bars(images: torch.Tensor, predictions: Sequence[Sequence[tuple[s
         bottom.set_xlim(0, 1)
         bottom.set_xlabel("probability", fontsize=8)
         bottom.tick_params(axis="x", labelsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def line_plot(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
@@ -162,8 +197,7 @@ def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
     Counts are written in the cells; the diagonal holds each class's recall.
     """
     k = len(classes)
-    counts = np.zeros((k, k), dtype=int)
-    np.add.at(counts, (np.asarray(targets), np.asarray(predictions)), 1)
+    counts = confusion_counts(targets, predictions, k)
     shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     side = size or max(3.5, 0.45 * k + 1.5)
     fig, ax = plt.subplots(figsize=(side + 0.8, side))
@@ -198,23 +232,3 @@ def scatter_2d(points: np.ndarray, labels: Sequence[int], classes: Sequence[str]
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
-
-
-def markdown_table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str, str]]) -> str:
-    """A Markdown table: one line per row, one column per ``(key, header, format)``.
-
-    Missing values (None, absent, NaN) leave the cell empty; numbers are right-aligned.
-    """
-    def cell(value, fmt: str) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return ""
-        return fmt.format(value)
-
-    header = "| " + " | ".join(h for _, h, _ in columns) + " |"
-    numeric = [any(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
-                   for r in rows) for k, _, _ in columns]
-    rule = "|" + "|".join("---:" if num else "---" for num in numeric) + "|"
-    lines = [header, rule]
-    for row in rows:
-        lines.append("| " + " | ".join(cell(row.get(k), fmt) for k, _, fmt in columns) + " |")
-    return "\n".join(lines)

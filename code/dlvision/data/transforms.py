@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.transforms import functional as TF
@@ -74,14 +75,55 @@ def denormalize(
     return (x * _channel_view(std, x) + _channel_view(mean, x)).clamp(0, 1)
 
 
-def load_image(path, *, size: int = 224) -> torch.Tensor:
-    """Read an image file as a network input: (3, size, size) float32, ImageNet-normalized.
+def preprocess(
+    image,
+    *,
+    size: int = 224,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> torch.Tensor:
+    """An image as a pretrained network expects it: (3, size, size) float32, normalized.
+
+    image: a PIL image (greyscale or colour), a NumPy array (H, W) or (H, W, C) of uint8 in
+    [0, 255] or floats in [0, 1], or a tensor (H, W), (1, H, W) or (3, H, W) in [0, 1].
+    The image is resized to ``size``×``size`` (bilinear, aspect ratio not kept, as the course
+    does), a grey image has its channel repeated three times, and ``mean`` and ``std`` (the
+    ImageNet statistics by default) are applied. ``WeightsInfo.preprocess`` calls it with a
+    network's own size and statistics.
+    """
+    if isinstance(image, Image.Image):
+        img = image.convert("L") if image.mode in ("L", "I", "I;16", "1") else image.convert("RGB")
+        x = TF.to_tensor(img.resize((size, size), Image.BILINEAR))  # (1 or 3, size, size)
+        return normalize(to_rgb(x), mean, std)
+    if isinstance(image, np.ndarray):
+        x = torch.from_numpy(image)
+        x = x.float() / 255 if image.dtype == np.uint8 else x.float()
+        x = x.permute(2, 0, 1) if x.ndim == 3 else x  # (H, W, C) -> (C, H, W)
+    elif isinstance(image, torch.Tensor):
+        x = image.float()
+    else:
+        raise TypeError(f"expected a PIL image, a NumPy array or a tensor, got "
+                        f"{type(image).__name__}")
+    if x.ndim == 2:
+        x = x[None]  # (H, W) -> (1, H, W)
+    if x.ndim != 3 or x.shape[0] not in (1, 3):
+        raise ValueError(f"expected a grey (H, W) or (1, H, W) image or an RGB (3, H, W) one, "
+                         f"got shape {tuple(image.shape)}; one image at a time")
+    x = TF.resize(x, [size, size], antialias=True).clamp(0, 1)
+    return normalize(to_rgb(x), mean, std)
+
+
+def load_image(
+    path,
+    *,
+    size: int = 224,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> torch.Tensor:
+    """Read an image file as a network input: ``preprocess`` of its pixels, (3, size, size).
 
     Greyscale files become three identical channels; the image is resized (not cropped) to
     ``size``×``size``, as the course does for 15 Scene.
     """
     with Image.open(path) as img:
-        img = img.convert("L") if img.mode in ("L", "I", "I;16", "1") else img.convert("RGB")
-        img = img.resize((size, size), Image.BILINEAR)
-        x = TF.to_tensor(img)  # (1 or 3, size, size) in [0, 1]
-    return normalize(to_rgb(x))
+        return preprocess(img, size=size, mean=mean, std=std)

@@ -41,7 +41,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .checks import PARTS, QUESTIONS, get_part, get_question
+from . import checks
+from .checks import all_parts, all_questions, get_part, get_question, part_ids
 from .judge import judge
 from .observe import observe
 from .question import STATUSES, Case, CheckResult, Part, Question, _ipython
@@ -70,5 +71,12 @@ def check(question: str, answer: Any) -> CheckResult:
     return verdict
 
 
-__all__ = ["PARTS", "QUESTIONS", "STATUSES", "Case", "CheckResult", "Part", "Question", "check",
-           "get_part", "get_question"]
+def __getattr__(name: str):
+    # PARTS and QUESTIONS, the full registry, import every part's checks: only on first use.
+    if name in ("PARTS", "QUESTIONS"):
+        return getattr(checks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["STATUSES", "Case", "CheckResult", "Part", "Question", "all_parts", "all_questions",
+           "check", "get_part", "get_question", "part_ids"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from .observe import Opaque
@@ -92,3 +93,40 @@ def compare_counts(expected: dict[str, int | float], got: Any) -> str | None:
         if not _same_number(value, got[key]):
             return f"for {key!r} expected {value}, got {describe(got[key])}"
     return None
+
+
+# --- reading an answer's value ------------------------------------------------------------------
+
+
+def as_tensor(value: Any) -> Any:
+    """A NumPy array as a tensor (scikit-learn's and NumPy's answers are fine); else as is."""
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return torch.from_numpy(np.ascontiguousarray(value))
+    return value
+
+
+def as_tensors(value: Any) -> Any:
+    """``as_tensor`` on a value, or on each item of a tuple or list."""
+    if isinstance(value, list | tuple):
+        return type(value)(as_tensor(v) for v in value)
+    return as_tensor(value)
+
+
+def pair(got: Any, what: str) -> tuple[Any, Any] | str:
+    """The two items of a returned pair, or a text saying why ``got`` is not one.
+
+    what: the pair the question asks for, in words, e.g. "(X, y): features and labels".
+    """
+    if not isinstance(got, list | tuple) or len(got) != 2:
+        return f"expected a pair {what}, got {describe(got)}"
+    return got[0], got[1]
+
+
+def number(got: Any) -> float | None:
+    """``got`` as a float when it is a real number (a Python int or float, or a one-element
+    floating tensor); None otherwise (booleans, strings, arrays...)."""
+    if isinstance(got, torch.Tensor) and got.numel() == 1 and got.is_floating_point():
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        return None
+    return float(got)

@@ -26,7 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
-from .checks import PARTS, get_part
+from .checks import get_part, part_ids
 from .judge import judge
 from .question import ERROR, MISSING, TIMEOUT, CheckResult, Part, Question, result
 from .report import CellRun, Report
@@ -105,13 +105,13 @@ def find_part(notebook: nbformat.NotebookNode, path: Path, part: str | None = No
     if part is not None:
         return get_part(part)
     declared = notebook.metadata.get("dlvision", {}).get("part")
-    if declared in PARTS:
-        return PARTS[declared]
-    named = [p for p in PARTS if p in Path(path).stem]
+    if declared in part_ids():
+        return get_part(declared)
+    named = [p for p in part_ids() if p in Path(path).stem]
     if len(named) == 1:
-        return PARTS[named[0]]
+        return get_part(named[0])
     raise ValueError(f"cannot tell which exercise {Path(path).name} answers: its metadata names "
-                     f"none and its file name contains none of {', '.join(PARTS)}; pass "
+                     f"none and its file name contains none of {', '.join(part_ids())}; pass "
                      "--part")
 
 

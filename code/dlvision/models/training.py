@@ -1,12 +1,54 @@
-"""A plain supervised training loop and an accuracy helper, for small in-memory datasets."""
+"""Training and using classifiers on small in-memory datasets: a plain supervised loop, its
+options, predictions, accuracy and top-k classes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """Where ``module``'s parameters (else its buffers) are; the CPU for a module with neither."""
+    tensor = next(module.parameters(), None)
+    if tensor is None:
+        tensor = next(module.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train a classifier with Adam and cross-entropy.
+
+    steps : about how many optimizer steps (rounded up to whole epochs of the training set).
+    batch_size : images per step.
+    lr : Adam's learning rate (decayed to zero along a cosine).
+    weight_decay : L2 penalty on the weights, as Adam's ``weight_decay``.
+    seed : shuffling, dropout and any fresh layer draw from generators seeded by it.
+    """
+
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"steps and batch_size must be positive, got steps={self.steps}, "
+                             f"batch_size={self.batch_size}")
+
+    def with_(self, **changes) -> TrainConfig:
+        """A copy with some fields changed: ``FINE_TUNING.with_(lr=1e-3)``."""
+        return replace(self, **changes)
+
+    def epochs_for(self, n: int) -> int:
+        """Epochs that make about ``steps`` optimizer steps on ``n`` training images."""
+        return max(1, math.ceil(self.steps / math.ceil(n / self.batch_size)))
 
 
 @torch.inference_mode()
@@ -16,7 +58,7 @@ def predict(model: nn.Module, images: torch.Tensor, *, batch_size: int = 256) ->
     Returns (N, num_classes) on the CPU. The model is put in eval mode.
     """
     model.eval()
-    device = next(model.parameters()).device
+    device = device_of(model)
     outputs = [model(images[i : i + batch_size].to(device)).cpu()
                for i in range(0, len(images), batch_size)]
     return torch.cat(outputs)
@@ -51,7 +93,7 @@ def fit_classifier(
     Only the parameters that require a gradient are updated. The global random state is left
     untouched: shuffling, dropout and augmentation draw from generators seeded by ``seed``.
     """
-    device = next(model.parameters()).device
+    device = device_of(model)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("the model has no trainable parameter; unfreeze the layers to train")
@@ -83,3 +125,23 @@ def fit_classifier(
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()
     return losses
+
+
+@torch.inference_mode()
+def top_k(model: nn.Module, images: torch.Tensor, classes: Sequence[str], *,
+          k: int = 5) -> list[list[tuple[str, float]]]:
+    """The ``k`` most probable classes of each image, with their softmax probabilities.
+
+    images: (N, 3, H, W) normalized as the network expects. Returns N lists of ``k``
+    ``(class name, probability)`` pairs, most probable first; probabilities in [0, 1].
+    """
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}; "
+                         "add a batch dimension with x.unsqueeze(0)")
+    if not 1 <= k <= len(classes):
+        raise ValueError(f"k must be between 1 and the number of classes ({len(classes)}), "
+                         f"got {k}")
+    probs = predict(model, images).softmax(dim=1)  # (N, num_classes)
+    values, indices = probs.topk(k, dim=1)
+    return [[(classes[i], float(p)) for p, i in zip(vs.tolist(), ix.tolist(), strict=True)]
+            for vs, ix in zip(values, indices, strict=True)]

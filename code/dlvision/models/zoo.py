@@ -8,10 +8,7 @@ minute on two CPU cores), saved under the profile's cache folder, and read back 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +16,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..cache import save_atomic
+from ..cache import cache_key, load_or_build
 from ..data.digits import DIGIT_NAMES, retranslate
 from ..data.download import DataNotFoundError
 from ..data.imagenet import MINI_CLASSES, mini_source
-from ..data.transforms import normalize, to_rgb
+from ..data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize, to_rgb
 from ..profile import Profile, current
 from .mini import MiniSqueezeNet, MiniVGG
 from .training import accuracy, fit_classifier
+from .weights import WeightsInfo
 
 MODEL_NAMES = ("vgg16", "squeezenet1_1")
 # Bump when the mini data, the architectures or the training recipe change: old caches are then
@@ -43,9 +41,8 @@ class StandIn:
 
     def key(self, name: str) -> str:
         """Hash of everything that determines the trained weights."""
-        spec = {"name": name, "arch": self.architecture.__name__, "train": self.train,
-                "classes": MINI_CLASSES, "version": STANDIN_VERSION}
-        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        return cache_key({"name": name, "arch": self.architecture.__name__, "train": self.train,
+                          "classes": MINI_CLASSES, "version": STANDIN_VERSION}, length=12)
 
 
 STANDINS = {
@@ -68,15 +65,30 @@ def _imagenet_weights(name: str):
             "squeezenet1_1": models.SqueezeNet1_1_Weights.IMAGENET1K_V1}[name]
 
 
+def weights_info(name: str, *, profile: str | Profile | None = None) -> WeightsInfo:
+    """The classes and input format of ``pretrained(name)``, without loading the network.
+
+    Full: read from torchvision's ``IMAGENET1K_V1`` weights (ImageNet's 1,000 categories, their
+    224×224 crop and ImageNet statistics). Mini: the stand-in's five digit classes, 32×32, and
+    the same ImageNet statistics (the stand-ins were trained on images normalized with them).
+    """
+    _check_name(name)
+    prof = current(profile)
+    if prof.is_mini:
+        return WeightsInfo(name, tuple(DIGIT_NAMES[c] for c in MINI_CLASSES), prof.image_size,
+                           IMAGENET_MEAN, IMAGENET_STD)
+    weights = _imagenet_weights(name)
+    preprocessing = weights.transforms()
+    return WeightsInfo(name, tuple(weights.meta["categories"]), preprocessing.crop_size[0],
+                       tuple(preprocessing.mean), tuple(preprocessing.std))
+
+
 def class_names(name: str, *, profile: str | Profile | None = None) -> list[str]:
     """The names of the classes the network predicts, in the order of its outputs.
 
     Full: ImageNet's 1,000 categories from the weights' metadata. Mini: "zero" ... "four".
     """
-    _check_name(name)
-    if current(profile).is_mini:
-        return [DIGIT_NAMES[c] for c in MINI_CLASSES]
-    return list(_imagenet_weights(name).meta["categories"])
+    return list(weights_info(name, profile=profile).classes)
 
 
 def freeze(model: nn.Module) -> nn.Module:
@@ -146,19 +158,17 @@ def standin_record(name: str, *, progress: bool = True) -> dict[str, Any]:
 
 def _load_standin(name: str, prof: Profile, progress: bool) -> tuple[nn.Module, dict[str, Any]]:
     """The cached stand-in and its record; trains and caches it when the cache is missing."""
-    path = weights_path(name, profile=prof)
     model = STANDINS[name].architecture(num_classes=len(MINI_CLASSES))
-    if path.exists():
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-            model.load_state_dict(saved["state_dict"])
-            return model, saved["record"]
-        except Exception as err:  # a file cut short or from another version: rebuild it
-            warnings.warn(f"ignoring the unreadable cache {path} ({err}); retraining",
-                          stacklevel=3)
-    model, record = train_standin(name, progress=progress)
-    save_atomic({"state_dict": model.state_dict(), "record": record}, path)
-    return model, record
+
+    def build() -> dict[str, Any]:
+        trained, record = train_standin(name, progress=progress)
+        return {"state_dict": trained.state_dict(), "record": record}
+
+    saved, _ = load_or_build(weights_path(name, profile=prof), build,
+                             validate=lambda saved: model.load_state_dict(saved["state_dict"]),
+                             what=f"mini {name}")
+    model.load_state_dict(saved["state_dict"])
+    return model, saved["record"]
 
 
 def untrained(
@@ -196,7 +206,8 @@ def pretrained(
 
     Full: torchvision's network with ``IMAGENET1K_V1`` weights, input (N, 3, 224, 224),
     output (N, 1000) logits. Mini: its stand-in, input (N, 3, 32, 32), output (N, 5) logits.
-    Inputs are ImageNet-normalized in both profiles. Class names: ``class_names(name)``.
+    Inputs are ImageNet-normalized in both profiles. The network's ``weights_info`` attribute
+    (a ``WeightsInfo``) holds its class names, input size and normalization.
     """
     _check_name(name)
     prof = current(profile)
@@ -204,4 +215,5 @@ def pretrained(
         model = _load_standin(name, prof, progress)[0]
     else:
         model = _load_imagenet(name, progress)
+    model.weights_info = weights_info(name, profile=prof)
     return freeze(model).to(prof.device)

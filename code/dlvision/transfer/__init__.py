@@ -1,12 +1,13 @@
 """Transfer learning by feature extraction: cut a pretrained network, describe each image by
 the activation of one layer, and fit a linear classifier on these descriptions.
 
-``layers``       names the cut points (``relu7``, ``pool5``, ``fire9``...) and cuts networks there;
 ``features``     runs a cut network over a dataset: batched, L2-normalized, cached on disk;
 ``classifiers``  the linear SVM, and what it is compared with (raw pixels, a linear probe,
                  fine-tuning, training from scratch), each returning ``Result`` rows.
 
-The course's procedure in four calls::
+Cutting a network (``truncate``, ``layer_names``...) is a tool on networks, kept in
+``dlvision.models`` and re-exported here for the chapters and exercises. The course's
+procedure in four calls::
 
     vgg = dlvision.models.pretrained("vgg16")
     extractor = truncate(vgg, "relu7")
@@ -15,9 +16,24 @@ The course's procedure in four calls::
     accuracy = svm_accuracy(X_train, y_train, X_test, y_test, C=1.0)
 """
 
+from ..data.transforms import preprocess
+from ..models import (
+    TrainConfig,
+    as_sequential,
+    layer_index,
+    layer_names,
+    parameter_table,
+    split,
+    top_k,
+    truncate,
+    with_new_head,
+)
 from .classifiers import (
-    RESULT_COLUMNS,
+    FINE_TUNING,
+    FROM_SCRATCH,
+    PROBE,
     Result,
+    accuracy_at,
     best,
     cv_accuracy,
     fine_tune,
@@ -25,7 +41,6 @@ from .classifiers import (
     from_scratch,
     linear_probe,
     raw_pixels,
-    results_table,
     svm_accuracy,
     svm_sweep,
 )
@@ -37,23 +52,16 @@ from .features import (
     forward_dataset,
     l2_normalize,
     module_fingerprint,
-    preprocess,
-)
-from .layers import (
-    as_sequential,
-    layer_index,
-    layer_names,
-    parameter_table,
-    split,
-    top_k,
-    truncate,
-    with_new_head,
 )
 
 __all__ = [
-    "RESULT_COLUMNS",
+    "FINE_TUNING",
+    "FROM_SCRATCH",
+    "PROBE",
     "Extraction",
     "Result",
+    "TrainConfig",
+    "accuracy_at",
     "as_sequential",
     "best",
     "cv_accuracy",
@@ -72,7 +80,6 @@ __all__ = [
     "parameter_table",
     "preprocess",
     "raw_pixels",
-    "results_table",
     "split",
     "svm_accuracy",
     "svm_sweep",

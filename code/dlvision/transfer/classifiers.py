@@ -10,6 +10,10 @@ Every experiment of Part 1 returns ``Result`` rows, so that one table can hold t
 * ``fine_tune``: a new last layer, with the gradient also flowing into the layers above a cut
   point (or into the whole network);
 * ``from_scratch``: the same architecture trained on the target task alone.
+
+Each experiment runs once per configuration: its rows are kept under ``<cache dir>/results/``,
+keyed by the network's weights (or the features' own keys), the data's fingerprints and every
+setting, so that a rebuild of the book, or a build resumed after a failure, reads them back.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -29,11 +35,28 @@ from sklearn.svm import LinearSVC
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..models import fit_classifier, predict, pretrained
-from ..models.zoo import untrained
-from ..plots import markdown_table
-from .features import extract, forward_dataset
-from .layers import layer_index, truncate, with_new_head
+from ..cache import cache_key, default_cache_dir, load_or_build
+from ..models import (
+    TrainConfig,
+    device_of,
+    fit_classifier,
+    layer_index,
+    predict,
+    pretrained,
+    truncate,
+    untrained,
+    with_new_head,
+)
+from .features import dataset_fingerprint, extract, forward_dataset, module_fingerprint
+
+# The training settings of each method (Adam, cross-entropy, about ``steps`` steps). A network
+# being fine-tuned keeps its pretrained weights close with a small rate and weight decay.
+PROBE = TrainConfig(lr=1e-3, weight_decay=0.0)
+FINE_TUNING = TrainConfig(lr=1e-4, weight_decay=5e-4)
+FROM_SCRATCH = TrainConfig(lr=1e-3, weight_decay=5e-4)
+# Bump when a method's procedure changes: results cached by an older version are then computed
+# again rather than read as current.
+RESULTS_VERSION = 1
 
 
 def _svm(C: float, pca: int | float | None, max_iter: int, seed: int):
@@ -112,13 +135,67 @@ class Result:
     predictions: np.ndarray = field(default=None, repr=False, compare=False)
     targets: np.ndarray = field(default=None, repr=False, compare=False)
 
+    # How ``dlvision.book.results_table`` shows each field: (key, header, format).
+    COLUMNS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("method", "method", "{}"),
+        ("network", "network", "{}"),
+        ("features", "features", "{}"),
+        ("feature_size", "size", "{:,}"),
+        ("C", "C", "{:g}"),
+        ("n_per_class", "labels / class", "{}"),
+        ("accuracy", "test accuracy", "{:.1%}"),
+        ("cv_accuracy", "CV accuracy", "{:.1%}"),
+        ("extract_seconds", "features (s)", "{:.2f}"),
+        ("fit_seconds", "fit (s)", "{:.2f}"),
+    )
+
     @property
     def features(self) -> str:
-        """The features in words: "relu7", "pool3, averaged over positions", "pixels"."""
+        """The features in words: "relu7", "pool3, averaged over positions", "pixels",
+        "relu7, PCA to 40 dimensions (95% of the variance)"."""
         if not self.layer:
             return ""
         pooled = {"avg": ", averaged over positions", "max": ", max over positions"}
-        return self.layer + pooled.get(self.global_pool, "")
+        words = self.layer + pooled.get(self.global_pool, "")
+        if self.pca is not None:
+            kept = f" ({self.pca:.0%} of the variance)" if self.pca < 1 else ""
+            words += f", PCA to {self.components} dimensions{kept}"
+        return words
+
+
+# --- the result cache: every experiment runs once per configuration ------------------------------
+
+
+def _to_saved(rows: list[Result]) -> list[dict]:
+    saved = []
+    for r in rows:
+        row = {f.name: getattr(r, f.name) for f in fields(Result)}
+        for key in ("predictions", "targets"):  # torch.load(weights_only=True) reads tensors
+            if row[key] is not None:
+                row[key] = torch.from_numpy(np.asarray(row[key]))
+        saved.append(row)
+    return saved
+
+
+def _from_saved(saved: list[dict]) -> list[Result]:
+    return [Result(**{k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in row.items()})
+            for row in saved]
+
+
+def _cached(spec: dict | None, build: Callable[[], list[Result]], cache: bool) -> list[Result]:
+    """``build()``, or the rows it gave for the same ``spec`` before, read from
+    ``<cache dir>/results/``. ``spec`` holds everything that determines the rows (the network's
+    and the data's fingerprints, the settings); None when something has no fingerprint."""
+    if spec is None or not cache:
+        return build()
+    path = default_cache_dir() / "results" / f"{cache_key({**spec, 'v': RESULTS_VERSION})}.pt"
+    saved, _ = load_or_build(path, lambda: _to_saved(build()), what="result cache")
+    return _from_saved(saved)
+
+
+def _data_spec(train: Dataset, test: Dataset) -> dict | None:
+    prints = dataset_fingerprint(train), dataset_fingerprint(test)
+    return None if None in prints else {"train": prints[0], "test": prints[1]}
 
 
 def _per_class(targets: np.ndarray) -> int:
@@ -131,7 +208,16 @@ def _network(network: str | nn.Module) -> tuple[nn.Module, str]:
     return model, type(model).__name__
 
 
-def _svm_rows(tr, te, *, Cs, pca, cv_folds, **fields) -> list[Result]:
+def _svm_rows(tr, te, *, Cs, pca, cv_folds, cache=True, **fields) -> list[Result]:
+    spec = None
+    if tr.path is not None and te.path is not None:  # the features' own cache keys
+        spec = {"method": "svm", "train": tr.path.stem, "test": te.path.stem, "Cs": list(Cs),
+                "pca": pca, "cv_folds": cv_folds, "fields": fields}
+    return _cached(spec, lambda: _fit_svm_rows(tr, te, Cs=Cs, pca=pca, cv_folds=cv_folds,
+                                               **fields), cache)
+
+
+def _fit_svm_rows(tr, te, *, Cs, pca, cv_folds, **fields) -> list[Result]:
     rows = []
     for C in Cs:
         start = time.perf_counter()
@@ -191,19 +277,13 @@ def raw_pixels(train: Dataset, test: Dataset, *, C: float = 1.0, cv_folds: int =
                      layer="pixels")[0]
 
 
-def _epochs_for(steps: int, n: int, batch_size: int) -> int:
-    """Epochs that make about ``steps`` optimizer steps, whatever the number of images."""
-    return max(1, math.ceil(steps / math.ceil(n / batch_size)))
-
-
 def _train_and_score(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
-                     x_test: torch.Tensor, y_test: torch.Tensor, *, steps: int, batch_size: int,
-                     lr: float, weight_decay: float, seed: int, progress: bool, desc: str,
-                     **fields) -> Result:
+                     x_test: torch.Tensor, y_test: torch.Tensor, *, config: TrainConfig,
+                     progress: bool, desc: str, **fields) -> Result:
     start = time.perf_counter()
-    fit_classifier(model, x_train, y_train, epochs=_epochs_for(steps, len(x_train), batch_size),
-                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
-                   progress=progress, desc=desc)
+    fit_classifier(model, x_train, y_train, epochs=config.epochs_for(len(x_train)),
+                   batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
+                   seed=config.seed, progress=progress, desc=desc)
     fit_seconds = time.perf_counter() - start
     predictions = predict(model, x_test).argmax(1).numpy()
     train_accuracy = (predict(model, x_train).argmax(1) == y_train).float().mean().item()
@@ -219,12 +299,9 @@ def linear_probe(
     test: Dataset,
     *,
     layer: str = "relu7",
-    steps: int = 300,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
     dropout: float = 0.5,
-    seed: int = 0,
+    config: TrainConfig = PROBE,
+    cache: bool = True,
     progress: bool = True,
 ) -> Result:
     """A new last layer (dropout, then linear) trained on the frozen network's ``layer``.
@@ -232,25 +309,34 @@ def linear_probe(
     It is the network's own head put back on, with the target's classes: for VGG16 at
     ``relu7``, a fresh ``fc8`` after ``drop7``. The backbone is frozen and deterministic, so its
     outputs are computed once (and cached, without L2 normalization) and the head is trained on
-    them with Adam and cross-entropy for about ``steps`` steps: the same training as running
-    the images through the whole network each time, much faster.
+    them as ``config`` says (Adam, cross-entropy, about ``config.steps`` steps): the same
+    training as running the images through the whole network each time, much faster. With
+    ``cache``, the result is kept on disk, keyed by the features and the settings.
     """
     model, name = _network(network)
     extractor = truncate(model, layer)
     tr = extract(extractor, train, normalize=False, progress=progress, desc=f"{layer} (train)")
     te = extract(extractor, test, normalize=False, progress=progress, desc=f"{layer} (test)")
-    n_classes = len(np.unique(tr.targets))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        head = nn.Sequential(nn.Dropout(dropout), nn.Linear(tr.features.shape[1], n_classes))
-    head.to(next(model.parameters()).device)  # trained where the network runs
-    result = _train_and_score(
-        head, torch.from_numpy(tr.features), torch.from_numpy(tr.targets),
-        torch.from_numpy(te.features), torch.from_numpy(te.targets), steps=steps,
-        batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, progress=progress,
-        desc=f"linear probe on {layer}", method="linear probe (new last layer)", network=name,
-        layer=layer, feature_size=tr.features.shape[1])
-    return replace(result, extract_seconds=tr.seconds + te.seconds)
+
+    def build() -> list[Result]:
+        n_classes = len(np.unique(tr.targets))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            head = nn.Sequential(nn.Dropout(dropout), nn.Linear(tr.features.shape[1], n_classes))
+        head.to(device_of(model))  # trained where the network runs
+        result = _train_and_score(
+            head, torch.from_numpy(tr.features), torch.from_numpy(tr.targets),
+            torch.from_numpy(te.features), torch.from_numpy(te.targets), config=config,
+            progress=progress, desc=f"linear probe on {layer}",
+            method="linear probe (new last layer)", network=name, layer=layer,
+            feature_size=tr.features.shape[1])
+        return [replace(result, extract_seconds=tr.seconds + te.seconds)]
+
+    spec = None
+    if tr.path is not None and te.path is not None:
+        spec = {"method": "probe", "train": tr.path.stem, "test": te.path.stem, "layer": layer,
+                "network": name, "dropout": dropout, "config": asdict(config)}
+    return _cached(spec, build, cache)[0]
 
 
 class _Frozen(nn.Module):
@@ -274,11 +360,8 @@ def fine_tune(
     test: Dataset,
     *,
     after: str | None = "pool4",
-    steps: int = 300,
-    batch_size: int = 32,
-    lr: float = 1e-4,
-    weight_decay: float = 5e-4,
-    seed: int = 0,
+    config: TrainConfig = FINE_TUNING,
+    cache: bool = True,
     progress: bool = True,
     return_model: bool = False,
 ) -> Result | tuple[Result, nn.Module]:
@@ -286,36 +369,47 @@ def fine_tune(
 
     after : the last frozen layer; "pool4" trains VGG16's last convolutional block and its
         fully-connected layers; None trains the whole network.
-    lr : small, so that the pretrained weights are adjusted rather than overwritten (the new
-        last layer starts from random weights and learns at the same rate).
+    config : the training; its default ``FINE_TUNING`` has a small learning rate (1e-4), so
+        that the pretrained weights are adjusted rather than overwritten (the new last layer
+        starts from random weights and learns at the same rate).
 
     The frozen part is run once over the images (its outputs kept in memory) and the rest is
-    trained on them with Adam and cross-entropy for about ``steps`` steps. With
-    ``return_model`` the trained network (frozen part included) is returned too.
+    trained on them with Adam and cross-entropy for about ``config.steps`` steps. With
+    ``return_model`` the trained network (frozen part included) is returned too; otherwise,
+    with ``cache``, the result is kept on disk, keyed by the network's weights, the data and
+    the settings, and a second call reads it.
     """
     model, name = _network(network)
-    n_classes = len(torch.unique(torch.as_tensor(train.targets)))
-    staged = with_new_head(model, n_classes, seed=seed)
-    if after is None:
-        bottom, top = nn.Identity(), staged
-    else:
-        end = layer_index(model, after)
-        bottom, top = _Frozen(staged[: end + 1]), staged[end + 1 :]
-    device = next(model.parameters()).device
-    bottom.to(device)
-    start = time.perf_counter()
-    x_train, y_train = forward_dataset(bottom, train, device=device, flatten=False,
-                                       progress=progress, desc="frozen layers (train)")
-    x_test, y_test = forward_dataset(bottom, test, device=device, flatten=False,
-                                     progress=progress, desc="frozen layers (test)")
-    extract_seconds = time.perf_counter() - start
-    layer = ("whole network" if after is None else f"after {after}") + f", lr {lr:g}"
-    result = _train_and_score(
-        top, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, seed=seed, progress=progress, desc=f"fine-tuning {layer}",
-        method="fine-tuning", network=name, layer=layer)
-    result = replace(result, extract_seconds=extract_seconds)
-    return (result, nn.Sequential(bottom, top)) if return_model else result
+
+    def train_model() -> tuple[Result, nn.Module]:
+        n_classes = len(torch.unique(torch.as_tensor(train.targets)))
+        staged = with_new_head(model, n_classes, seed=config.seed)
+        if after is None:
+            bottom, top = nn.Identity(), staged
+        else:
+            end = layer_index(model, after)
+            bottom, top = _Frozen(staged[: end + 1]), staged[end + 1 :]
+        device = device_of(model)
+        bottom.to(device)
+        start = time.perf_counter()
+        x_train, y_train = forward_dataset(bottom, train, device=device, flatten=False,
+                                           progress=progress, desc="frozen layers (train)")
+        x_test, y_test = forward_dataset(bottom, test, device=device, flatten=False,
+                                         progress=progress, desc="frozen layers (test)")
+        extract_seconds = time.perf_counter() - start
+        layer = ("whole network" if after is None else f"after {after}") + f", lr {config.lr:g}"
+        result = _train_and_score(
+            top, x_train, y_train, x_test, y_test, config=config, progress=progress,
+            desc=f"fine-tuning {layer}", method="fine-tuning", network=name, layer=layer)
+        return replace(result, extract_seconds=extract_seconds), nn.Sequential(bottom, top)
+
+    if return_model:
+        return train_model()
+    data = _data_spec(train, test)
+    spec = None if data is None else {"method": "fine-tuning", "after": after, "network": name,
+                                      "weights": module_fingerprint(model),
+                                      "config": asdict(config), **data}
+    return _cached(spec, lambda: [train_model()[0]], cache)[0]
 
 
 def from_scratch(
@@ -323,25 +417,30 @@ def from_scratch(
     train: Dataset,
     test: Dataset,
     *,
-    steps: int = 300,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    weight_decay: float = 5e-4,
-    seed: int = 0,
+    config: TrainConfig = FROM_SCRATCH,
+    cache: bool = True,
     progress: bool = True,
 ) -> Result:
     """The architecture of ``pretrained(name)``, randomly initialized and trained on ``train``
-    alone (Adam, cross-entropy, about ``steps`` steps): what transfer is measured against."""
+    alone as ``config`` says: what transfer is measured against. With ``cache``, the result is
+    kept on disk, keyed by the initial weights, the data and the settings."""
     n_classes = len(torch.unique(torch.as_tensor(train.targets)))
-    model = untrained(name, num_classes=n_classes, seed=seed)
-    identity = nn.Identity()
-    x_train, y_train = forward_dataset(identity, train, flatten=False, progress=False)
-    x_test, y_test = forward_dataset(identity, test, flatten=False, progress=False)
-    return _train_and_score(
-        model, x_train, y_train, x_test, y_test, steps=steps, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, seed=seed, progress=progress,
-        desc=f"training {name} from scratch", method="trained from scratch",
-        network=type(model).__name__)
+    model = untrained(name, num_classes=n_classes, seed=config.seed)
+
+    def build() -> list[Result]:
+        identity = nn.Identity()
+        x_train, y_train = forward_dataset(identity, train, flatten=False, progress=False)
+        x_test, y_test = forward_dataset(identity, test, flatten=False, progress=False)
+        return [_train_and_score(
+            model, x_train, y_train, x_test, y_test, config=config, progress=progress,
+            desc=f"training {name} from scratch", method="trained from scratch",
+            network=type(model).__name__)]
+
+    data = _data_spec(train, test)
+    spec = None if data is None else {"method": "from scratch", "network": name,
+                                      "weights": module_fingerprint(model),
+                                      "config": asdict(config), **data}
+    return _cached(spec, build, cache)[0]
 
 
 def best(results: list[Result], *, by: str = "cv_accuracy") -> Result:
@@ -353,31 +452,6 @@ def best(results: list[Result], *, by: str = "cv_accuracy") -> Result:
     return max(scored, key=lambda r: getattr(r, by))
 
 
-RESULT_COLUMNS = (
-    ("method", "method", "{}"),
-    ("network", "network", "{}"),
-    ("features", "features", "{}"),
-    ("feature_size", "size", "{:,}"),
-    ("C", "C", "{:g}"),
-    ("n_per_class", "labels / class", "{}"),
-    ("accuracy", "test accuracy", "{:.1%}"),
-    ("cv_accuracy", "CV accuracy", "{:.1%}"),
-    ("extract_seconds", "features (s)", "{:.2f}"),
-    ("fit_seconds", "fit (s)", "{:.2f}"),
-)
-
-
-def results_table(results: list[Result], *, columns: tuple[str, ...] | None = None) -> str:
-    """The rows as a Markdown table; ``columns`` picks among the keys of ``RESULT_COLUMNS``.
-
-    A PCA is shown in the features column; empty cells stay empty.
-    """
-    chosen = [c for c in RESULT_COLUMNS if columns is None or c[0] in columns]
-    rows = []
-    for r in results:
-        row = {key: getattr(r, key) for key, _, _ in chosen}
-        if "features" in row and r.pca is not None:
-            kept = f" ({r.pca:.0%} of the variance)" if r.pca < 1 else ""
-            row["features"] += f", PCA to {r.components} dimensions{kept}"
-        rows.append(row)
-    return markdown_table(rows, [(key, header, fmt) for key, header, fmt in chosen])
+def accuracy_at(results: list[Result], layer: str) -> float | None:
+    """The test accuracy of the first row cut at ``layer``; None when no row is."""
+    return next((r.accuracy for r in results if r.layer == layer), None)

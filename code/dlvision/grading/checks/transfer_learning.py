@@ -27,9 +27,11 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ...data.digits import ImageTensorDataset
+from ...data.transforms import preprocess
+from ...models.layers import truncate
 from ...models.mini import MiniVGG
-from ...transfer import extract_features, l2_normalize, preprocess, svm_accuracy, truncate
-from ..compare import compare_tensors, describe
+from ...transfer import extract_features, l2_normalize, svm_accuracy
+from ..compare import as_tensors, compare_tensors, describe, number, pair
 from ..question import Case, Part, Question
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -86,27 +88,6 @@ def _plain_vgg(seed: int) -> PlainVGG:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return PlainVGG()
-
-
-def _as_tensor(value: Any) -> Any:
-    """A NumPy array as a tensor (scikit-learn's and NumPy's answers are fine); else as is."""
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        return torch.from_numpy(np.ascontiguousarray(value))
-    return value
-
-
-def _as_tensors(value: Any) -> Any:
-    """``_as_tensor`` on a value, or on each item of a tuple or list."""
-    if isinstance(value, list | tuple):
-        return type(value)(_as_tensor(v) for v in value)
-    return _as_tensor(value)
-
-
-def _pair(got: Any, what: str) -> tuple[Any, Any] | str:
-    """The two items of a returned pair, or a text saying why ``got`` is not one."""
-    if not isinstance(got, list | tuple) or len(got) != 2:
-        return f"expected a pair {what}, got {describe(got)}"
-    return got[0], got[1]
 
 
 # --- relu7-extractor --------------------------------------------------------------------------
@@ -270,7 +251,7 @@ def _apply_features(answer: Any, case: Case) -> Any:
     extractor, dataset, batch_size = case.args
     got = (answer(extractor, dataset) if batch_size is None
            else answer(extractor, dataset, batch_size=batch_size))
-    return _as_tensors(got)
+    return as_tensors(got)
 
 
 def _judge_features(case: Case, got: Any) -> str | None:
@@ -278,10 +259,10 @@ def _judge_features(case: Case, got: Any) -> str | None:
     X_ref, y_ref = extract_features(extractor, dataset, cache=False, progress=False,
                                     num_workers=0)
     X_ref, y_ref = torch.from_numpy(X_ref), torch.from_numpy(y_ref)  # (N, D) float32, (N,)
-    pair = _pair(got, "(X, y): features (N, D) and labels (N,)")
-    if isinstance(pair, str):
-        return pair
-    X, y = pair
+    items = pair(got, "(X, y): features (N, D) and labels (N,)")
+    if isinstance(items, str):
+        return items
+    X, y = items
     if isinstance(X, torch.Tensor) and X.is_floating_point():
         X = X.float()  # float64 features are fine for an SVM
     problem = compare_tensors(X_ref, X, atol=1e-5, rtol=1e-4)
@@ -358,20 +339,12 @@ def _apply_svm(answer: Any, case: Case) -> Any:
     return answer(*data) if C is None else answer(*data, C=C)
 
 
-def _number(got: Any) -> float | None:
-    if isinstance(got, torch.Tensor) and got.numel() == 1 and got.is_floating_point():
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, int | float):
-        return None
-    return float(got)
-
-
 def _judge_svm(case: Case, got: Any) -> str | None:
     X_train, y_train, X_test, y_test, C = case.args
     C = 1.0 if C is None else C
     expected = svm_accuracy(X_train, y_train, X_test, y_test, C=C)
     n = len(y_test)
-    value = _number(got)
+    value = number(got)
     if value is None:
         return f"expected the test accuracy, a float in [0, 1], got {describe(got)}"
     # LinearSVC converges to the same solution whatever its random_state or max_iter, up to
@@ -433,7 +406,7 @@ def _pca_cases() -> list[Case]:
 
 def _apply_pca(answer: Any, case: Case) -> Any:
     X_train, X_test, k = case.args
-    return _as_tensors(answer(X_train, X_test, k))
+    return as_tensors(answer(X_train, X_test, k))
 
 
 def _judge_pca(case: Case, got: Any) -> str | None:
@@ -441,11 +414,11 @@ def _judge_pca(case: Case, got: Any) -> str | None:
     pca = PCA(n_components=k).fit(X_train.astype(np.float64))
     Z_train = torch.from_numpy(pca.transform(X_train.astype(np.float64)))  # (N_train, k)
     Z_test = torch.from_numpy(pca.transform(X_test.astype(np.float64)))  # (N_test, k)
-    pair = _pair(got, "(Z_train, Z_test)")
-    if isinstance(pair, str):
-        return pair
+    items = pair(got, "(Z_train, Z_test)")
+    if isinstance(items, str):
+        return items
     mine = []
-    for name, z in zip(("Z_train", "Z_test"), pair, strict=True):
+    for name, z in zip(("Z_train", "Z_test"), items, strict=True):
         if not isinstance(z, torch.Tensor) or not z.is_floating_point():
             return f"{name}: expected a float array or tensor, got {describe(z)}"
         mine.append(z.double())

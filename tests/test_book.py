@@ -1,0 +1,76 @@
+"""Chapter helpers and metrics: glue under a prefix, Markdown tables, confusion counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from dlvision import book
+from dlvision.metrics import confusion_counts, most_confused
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    accuracy: float
+    size: int | None = None
+    scores: np.ndarray | None = None
+
+    COLUMNS: ClassVar = (("name", "layer", "{}"), ("size", "size", "{:,}"),
+                         ("accuracy", "accuracy", "{:.1%}"))
+
+    @property
+    def label(self) -> str:
+        return self.name.upper()
+
+
+@pytest.fixture
+def glued(monkeypatch):
+    values = {}
+    monkeypatch.setattr(book, "_glue", values.__setitem__)
+    return values
+
+
+def test_glue_fields_glues_every_scalar_field_and_property_under_a_prefix(glued):
+    names = book.glue_fields("best", Row("relu7", 0.889, scores=np.zeros(3)))
+    assert glued == {"best_name": "relu7", "best_accuracy": 0.889, "best_label": "RELU7"}
+    assert sorted(names) == sorted(glued)  # arrays and None are left out
+
+
+def test_glue_all_skips_missing_values_and_rejects_arrays(glued):
+    book.glue_all({"a": 1, "b": None, "c": math.nan, "d": "text"}, prefix="q1")
+    assert glued == {"q1_a": 1, "q1_d": "text"}
+    with pytest.raises(TypeError, match="cannot glue 'x'"):
+        book.glue_all({"x": np.zeros(2)})
+
+
+def test_markdown_table_formats_cells_and_leaves_missing_ones_empty():
+    table = book.markdown_table([{"name": "relu7", "acc": 0.889, "size": 4096},
+                                 {"name": "pixels", "acc": float("nan")}],
+                                [("name", "layer", "{}"), ("size", "size", "{:,}"),
+                                 ("acc", "accuracy", "{:.1%}")])
+    assert table.splitlines() == ["| layer | size | accuracy |", "|---|---:|---:|",
+                                  "| relu7 | 4,096 | 88.9% |", "| pixels |  |  |"]
+
+
+def test_results_table_uses_the_rows_columns_in_the_order_asked():
+    rows = [Row("relu7", 0.5, 4096), Row("pixels", 0.25)]
+    assert book.results_table(rows, columns=("accuracy", "name")).splitlines() == [
+        "| accuracy | layer |", "|---:|---|", "| 50.0% | relu7 |", "| 25.0% | pixels |"]
+    assert book.results_table(rows).splitlines()[0] == "| layer | size | accuracy |"
+    with pytest.raises(ValueError, match="unknown columns"):
+        book.results_table(rows, columns=("speed",))
+
+
+def test_confusion_counts_and_the_most_confused_pair():
+    counts = confusion_counts([0, 0, 0, 1, 2, 2], [0, 1, 1, 1, 0, 2], 3)
+    assert counts.tolist() == [[1, 2, 0], [0, 1, 0], [1, 0, 1]]
+    assert most_confused(counts) == (0, 1, 2, 3)  # two of the three zeros taken for ones
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"):
+        confusion_counts([0, 3], [0, 0], 3)
+    with pytest.raises(ValueError, match="one prediction per target"):
+        confusion_counts([0, 1], [0], 3)
