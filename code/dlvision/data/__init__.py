@@ -11,33 +11,43 @@ loader                  full profile                        mini profile
 ======================  ==================================  ================================
 
 Images for the pretrained networks (the first two) are ImageNet-normalized in both profiles.
+
+In the full profile every loader checks its folders and files before returning (``files``),
+and each dataset module has a ``status()`` giving a ``Report`` for ``dlvision info``.
 """
 
 from .digits import DIGIT_NAMES, ImageTensorDataset, digits
 from .download import ChecksumError, DataNotFoundError, download, sha256sum
+from .files import BadFilesError, DataLayoutError, Report, imagenet_samples_status
 from .generative import celeba, mnist
 from .imagenet import imagenet_samples, mini_source
 from .scenes15 import ImageFileDataset, scenes15
+from .scenes15 import status as scenes15_status
 from .transforms import IMAGENET_MEAN, IMAGENET_STD, denormalize, load_image, normalize, to_rgb
 
 __all__ = [
     "DIGIT_NAMES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "BadFilesError",
     "ChecksumError",
+    "DataLayoutError",
     "DataNotFoundError",
     "ImageFileDataset",
     "ImageTensorDataset",
+    "Report",
     "celeba",
     "denormalize",
     "digits",
     "download",
     "imagenet_samples",
+    "imagenet_samples_status",
     "load_image",
     "mini_source",
     "mnist",
     "normalize",
     "scenes15",
+    "scenes15_status",
     "sha256sum",
     "to_rgb",
 ]
