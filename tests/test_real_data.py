@@ -7,13 +7,22 @@ folders one level too deep, corrupt idx files. No network: torchvision's downloa
 
 from __future__ import annotations
 
+import gzip
+import struct
+
 import numpy as np
 import pytest
+import torch
+import torchvision.datasets
 from PIL import Image
 
 from dlvision.data import (
     BadFilesError,
     DataLayoutError,
+    DataNotFoundError,
+    celeba,
+    gan_transform,
+    mnist,
     scenes15,
 )
 from dlvision.data import files as files_module
@@ -255,3 +264,146 @@ def test_n_per_class_beyond_a_class_names_it_and_its_count(data_dir):
         full_scenes(n_per_class=3)
     with pytest.raises(ValueError, match=r"'five' has \d\d, .*'nine' has \d\d"):
         scenes15("train", n_per_class=500, profile="mini")
+
+
+# --- MNIST ----------------------------------------------------------------------------------------
+
+
+def idx_bytes(kind: str, array: np.ndarray) -> bytes:
+    magic = {"images": 2051, "labels": 2049}[kind]
+    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_mnist_split(folder, split: str, n: int, *, gz: bool, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    prefix = {"train": "train", "test": "t10k"}[split]
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {"images-idx3-ubyte": rng.integers(0, 256, (n, 28, 28)),
+              "labels-idx1-ubyte": np.arange(n) % 10}
+    for name, array in arrays.items():
+        data = idx_bytes("images" if "images" in name else "labels", array)
+        path = folder / f"{prefix}-{name}{'.gz' if gz else ''}"
+        path.write_bytes(gzip.compress(data) if gz else data)
+
+
+@pytest.fixture
+def no_download(monkeypatch):
+    """torchvision's MNIST replaced: any call is recorded and fails as it does offline."""
+    calls = []
+
+    def offline(root, *args, **kwargs):
+        calls.append(root)
+        (root / "MNIST" / "raw").mkdir(parents=True)  # as torchvision does before downloading
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    return calls
+
+
+def test_mnist_test_split_reads_t10k_files_alone_from_mnist_raw(data_dir, no_download):
+    write_mnist_split(data_dir / "MNIST" / "raw", "test", 12, gz=True)
+    data = mnist("test", profile="full")
+    x, y = data[3]
+    assert len(data) == 12 and x.shape == (1, 32, 32) and y == 3
+    assert -1 <= x.min() and x.max() <= 1
+    assert data.classes[3] == "three" and data.targets.tolist() == [i % 10 for i in range(12)]
+    assert mnist("test", size=64, profile="full")[0][0].shape == (1, 64, 64)
+    assert no_download == []
+
+
+def test_mnist_items_are_those_torchvision_gave(data_dir):
+    raw = data_dir / "mnist" / "MNIST" / "raw"
+    for split, n in (("train", 6), ("test", 4)):
+        write_mnist_split(raw, split, n, gz=False, seed=n)
+    ours = mnist("train", profile="full")
+    theirs = torchvision.datasets.MNIST(data_dir / "mnist", train=True, transform=gan_transform(32))
+    assert all(torch.equal(ours[i][0], theirs[i][0]) and ours[i][1] == theirs[i][1]
+               for i in range(6))
+    assert len(mnist("all", profile="full")) == 10
+    assert ours.fingerprint() == mnist("train", profile="full").fingerprint()
+    assert ours.fingerprint() != mnist("train", size=64, profile="full").fingerprint()
+
+
+@pytest.mark.parametrize("defect, message", [
+    (lambda b: b[: len(b) // 2], "not a whole gzip file"),
+    (lambda b: b"this is not gzip", "not a whole gzip file"),
+    (lambda b: gzip.compress(gzip.decompress(b)[:-5]), "bytes of data, expected"),
+    (lambda b: gzip.compress(b"\0\0\x08\x01" + gzip.decompress(b)[4:]), "magic number 2049"),
+    (lambda b: LFS_POINTER, "git lfs pull"),
+])
+def test_a_corrupt_mnist_file_is_reported_as_corrupt(data_dir, no_download, defect, message):
+    raw = data_dir / "MNIST" / "raw"
+    write_mnist_split(raw, "test", 5, gz=True)
+    bad = raw / "t10k-images-idx3-ubyte.gz"
+    bad.write_bytes(defect(bad.read_bytes()))
+    with pytest.raises(BadFilesError, match=message) as err:
+        mnist("test", profile="full")
+    assert f"MNIST file {bad} is corrupt" in str(err.value)
+    assert "downloaded" not in str(err.value).split(".")[0] and no_download == []
+
+
+def test_mnist_labels_must_match_the_images(data_dir, no_download):
+    raw = data_dir / "MNIST" / "raw"
+    write_mnist_split(raw, "train", 5, gz=False)
+    (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes("labels", np.arange(4)))
+    with pytest.raises(BadFilesError, match="4 labels for the 5 images"):
+        mnist(profile="full")
+
+
+def test_mnist_with_one_file_of_a_split_names_the_other(data_dir, no_download):
+    write_mnist_split(data_dir / "MNIST" / "raw", "test", 5, gz=True)
+    (data_dir / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataLayoutError, match="not t10k-labels-idx1-ubyte"):
+        mnist("test", profile="full")
+    assert no_download == []
+
+
+def test_a_failed_mnist_download_leaves_nothing_behind(data_dir, no_download, monkeypatch):
+    with pytest.raises(DataNotFoundError, match="could not be downloaded") as err:
+        mnist(profile="full")
+    assert str(data_dir / "MNIST" / "raw") in str(err.value)
+    assert len(no_download) == 1 and list(data_dir.iterdir()) == []
+    monkeypatch.setenv("DLVISION_DATA", str(data_dir / "not-yet"))
+    with pytest.raises(DataNotFoundError):
+        mnist(profile="full")
+    assert not (data_dir / "not-yet").exists()
+
+
+def test_a_completed_mnist_download_is_moved_into_place(data_dir, monkeypatch):
+    def download(root, train, download):
+        for split in ("train", "test"):
+            write_mnist_split(root / "MNIST" / "raw", split, 3, gz=False)
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", download)
+    assert len(mnist("test", profile="full")) == 3
+    assert sorted(p.name for p in data_dir.iterdir()) == ["mnist"]
+    assert len(list((data_dir / "mnist" / "MNIST" / "raw").iterdir())) == 4
+
+
+# --- CelebA ---------------------------------------------------------------------------------------
+
+
+def test_celeba_ignores_system_files_and_names_bad_ones(data_dir):
+    folder = data_dir / "img_align_celeba"
+    for i in range(4):
+        jpeg(folder / f"{i:06d}.jpg", seed=i + 30)
+    (folder / "._000000.jpg").write_bytes(b"\0\5\26\7 AppleDouble")
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert len(celeba(profile="full")) == 4
+    (folder / "000001.jpg").write_bytes(LFS_POINTER)
+    cut = folder / "000002.jpg"
+    jpeg(cut, size=(40, 30))
+    cut.write_bytes(cut.read_bytes()[:600])
+    with pytest.raises(BadFilesError) as err:
+        celeba(profile="full")
+    assert {p.kind for p in err.value.problems} == {"lfs", "truncated"}
+    assert "git lfs pull" in str(err.value) and str(cut) in str(err.value)
+
+
+def test_celeba_one_folder_level_too_many_names_the_inner_folder(data_dir):
+    inner = data_dir / "img_align_celeba" / "img_align_celeba"
+    jpeg(inner / "000001.jpg")
+    with pytest.raises(DataLayoutError, match="one folder level too many") as err:
+        celeba(profile="full")
+    assert str(inner) in str(err.value)

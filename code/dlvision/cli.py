@@ -21,7 +21,7 @@ def info_lines(profile: str | None = None) -> list[str]:
     import torch
     import torchvision
 
-    from .data.generative import CELEBA_FOLDER
+    from .data.celeba import CELEBA_FOLDER
     from .data.imagenet import IMAGENET_VAL_FILE
     from .data.scenes15 import COURSE_FOLDER, ORIGINAL_FOLDER
     from .models.zoo import MODEL_NAMES, weights_path
