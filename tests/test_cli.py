@@ -1,8 +1,12 @@
 import subprocess
 import sys
 
+import numpy as np
+from test_real_data import jpeg, scene_tree, write_mnist_split
+
 from dlvision import __version__
 from dlvision.cli import main
+from dlvision.models.zoo import MODEL_NAMES, weights_path
 
 
 def test_info_reports_versions_profile_device_and_data(capsys, data_dir):
@@ -13,12 +17,58 @@ def test_info_reports_versions_profile_device_and_data(capsys, data_dir):
     assert str(data_dir) in out and "15 Scene" in out and "missing" in out
 
 
-def test_info_sees_what_is_present(capsys, data_dir):
+def test_info_full_profile_checks_the_layout_not_just_the_folder(capsys, data_dir):
     (data_dir / "15SceneData" / "train").mkdir(parents=True)
-    assert main(["info", "--profile", "full"]) == 0
+    assert main(["info", "--profile", "full"]) == 1
+    captured = capsys.readouterr()
+    assert "profile: full" in captured.out
+    assert "15 Scene" in captured.out and "broken" in captured.out
+    assert "has no test/ folder" in captured.out
+    assert "the full profile cannot run: 15 Scene (broken), CelebA (missing)" in captured.err
+
+
+def _good_tree(data_dir, monkeypatch):
+    """Every dataset of the full profile, tiny, and weights files where torchvision keeps them."""
+    scene_tree(data_dir / "15SceneData", {s: ["coast", "forest"] for s in ("train", "test")})
+    for split in ("train", "test"):
+        write_mnist_split(data_dir / "MNIST" / "raw", split, 4, gz=True)
+    jpeg(data_dir / "img_align_celeba" / "000001.jpg")
+    np.savez(data_dir / "imagenet_val_25.npz", X=np.zeros((2, 8, 8, 3), np.uint8), y=np.arange(2),
+             label_map=np.array({0: "a", 1: "b"}))
+    monkeypatch.setenv("TORCH_HOME", str(data_dir / "torch"))
+    for name in MODEL_NAMES:
+        path = weights_path(name, profile="full")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"weights")
+
+
+def test_info_full_profile_on_a_good_tree_exits_0(capsys, data_dir, monkeypatch):
+    _good_tree(data_dir, monkeypatch)
+    monkeypatch.setenv("DLVISION_PROFILE", "full")
+    assert main(["info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def row(name):
+        return next(line.split(maxsplit=len(name.split()) + 1)[-2:] for line in lines
+                    if line.startswith(f"  {name} "))
+
+    assert row("15 Scene") == ["ok", f"{data_dir / '15SceneData'} (course layout): 2 classes; "
+                                     "train 4 (2 per class), test 4 (2 per class)"]
+    assert row("MNIST")[0] == "ok" and "train 4 in" in row("MNIST")[1]
+    assert row("CelebA") == ["ok", f"{data_dir / 'img_align_celeba'}: 1 images"]
+    assert row("ImageNet samples")[0] == row("vgg16 weights")[0] == "ok"
+
+
+def test_info_full_profile_names_a_broken_file(capsys, data_dir, monkeypatch):
+    _good_tree(data_dir, monkeypatch)
+    pointer = data_dir / "15SceneData" / "test" / "forest" / "1.jpg"
+    pointer.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n")
+    weights_path("vgg16", profile="full").write_bytes(b"")
+    assert main(["info", "--profile", "full"]) == 1
     out = capsys.readouterr().out
-    assert "profile: full" in out
-    assert f"{data_dir / '15SceneData'}: present" in out
+    assert f"{pointer}: a Git LFS pointer" in out and "git lfs pull" in out
+    assert "vgg16 weights" in out and "is empty: delete it" in out
+    assert main(["info"]) == 0  # the mini profile does not need them
 
 
 def test_bad_profile_is_an_error_exit(capsys, monkeypatch):

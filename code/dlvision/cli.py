@@ -7,54 +7,80 @@ import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .profile import PROFILES, make_profile
+from .profile import PROFILES, Profile, make_profile
+
+if TYPE_CHECKING:  # the data package loads torchvision: only `info` needs it
+    from .data.files import Report
 
 
-def _present(path: Path) -> str:
-    return "present" if path.exists() and (path.is_file() or any(path.iterdir())) else "missing"
-
-
-def info_lines(profile: str | None = None) -> list[str]:
-    """What ``dlvision info`` prints: versions, profile, device, and what is on disk."""
-    import torch
-    import torchvision
-
-    from .data.generative import CELEBA_FOLDER
-    from .data.imagenet import IMAGENET_VAL_FILE
-    from .data.scenes15 import COURSE_FOLDER, ORIGINAL_FOLDER
+def full_profile_reports(profile: str | Profile | None = None) -> list[Report]:
+    """The state of each dataset and weights file the full profile needs, checked for real."""
+    from .data import celeba_status, imagenet_samples_status, mnist_status, scenes15_status
+    from .data.files import weights_status
     from .models.zoo import MODEL_NAMES, weights_path
 
     prof = make_profile(profile)
-    data = prof.data_dir
-    lines = [
+    reports = [check(prof) for check in (scenes15_status, imagenet_samples_status, mnist_status,
+                                         celeba_status)]
+    reports += [weights_status(f"{name} weights", weights_path(name, profile="full"),
+                               when_absent="downloaded at first use") for name in MODEL_NAMES]
+    return reports
+
+
+def _table(reports: Sequence[Report]) -> list[str]:
+    """Rows "name  status  detail"; a detail of several lines continues under itself."""
+    width = max(len(r.name) for r in reports) + 2
+    rows = []
+    for r in reports:
+        first, *rest = r.detail.splitlines() or [""]
+        rows.append(f"  {r.name:<{width}}{r.status:<9}{first}")
+        rows += [" " * (width + 11) + line for line in rest]
+    return rows
+
+
+def info_lines(profile: str | None = None, reports: Sequence[Report] | None = None) -> list[str]:
+    """What ``dlvision info`` prints: versions, profile, device, and each dataset checked.
+
+    ``reports`` are those of ``full_profile_reports``, computed when not given.
+    """
+    import torch
+    import torchvision
+
+    from .data.files import weights_status
+    from .models.zoo import MODEL_NAMES, weights_path
+
+    prof = make_profile(profile)
+    if reports is None:
+        reports = full_profile_reports(prof)
+    standins = [weights_status(f"{name} stand-in", weights_path(name, profile="mini"),
+                               when_absent="trained at first use") for name in MODEL_NAMES]
+    return [
         f"dlvision {__version__} (Python {platform.python_version()})",
         f"torch {torch.__version__}, torchvision {torchvision.__version__}",
         f"profile: {prof.name}   (set with --profile or $DLVISION_PROFILE; one of "
         f"{', '.join(PROFILES)})",
         f"device: {prof.device}"
         + (f" ({torch.cuda.get_device_name(0)})" if prof.device.type == "cuda" else ""),
-        f"data folder: {data}   ($DLVISION_DATA)",
-        "datasets (full profile):",
-        f"  15 Scene          {data / COURSE_FOLDER}: {_present(data / COURSE_FOLDER)}, "
-        f"{data / ORIGINAL_FOLDER}: {_present(data / ORIGINAL_FOLDER)}",
-        f"  ImageNet samples  {data / IMAGENET_VAL_FILE}: {_present(data / IMAGENET_VAL_FILE)}",
-        f"  MNIST             {data / 'mnist'}: {_present(data / 'mnist')}",
-        f"  CelebA            {data / CELEBA_FOLDER}: {_present(data / CELEBA_FOLDER)}",
-        "  (the mini profile needs none of them: its data ships with scikit-learn)",
-        "weights:",
+        f"data folder: {prof.data_dir}   ($DLVISION_DATA)",
+        "the full profile needs (status: ok, absent = fetched at first use, missing, broken):",
+        *_table(reports),
+        "the mini profile needs none of these: its data ships with scikit-learn; its models:",
+        *_table(standins),
     ]
-    for p in PROFILES:
-        for name in MODEL_NAMES:
-            path = weights_path(name, profile=make_profile(p))
-            kind = "ImageNet" if p == "full" else "mini stand-in"
-            lines.append(f"  {name:<14} {kind:<14} {path}: {_present(path)}")
-    return lines
 
 
 def _info(args: argparse.Namespace) -> int:
-    print("\n".join(info_lines(args.profile)))
+    prof = make_profile(args.profile)
+    reports = full_profile_reports(prof)
+    print("\n".join(info_lines(prof.name, reports)))
+    failing = [f"{r.name} ({r.status})" for r in reports if not r.ok]
+    if failing and prof.name == "full":
+        print(f"dlvision info: the full profile cannot run: {', '.join(failing)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -102,7 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dlvision {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    info = commands.add_parser("info", help="versions, profile, device, data and weights present")
+    info = commands.add_parser(
+        "info", help="versions, profile, device, and each dataset and weights file checked",
+        description="Print versions, the profile and the device, and check each dataset and "
+        "weights file of the full profile: folders, classes and files per split, unreadable "
+        "files. In the full profile, exit 1 when something it needs is missing or broken.")
     info.add_argument("--profile", choices=PROFILES, default=None,
                       help="profile to describe (default: $DLVISION_PROFILE, else mini)")
     info.set_defaults(run=_info)

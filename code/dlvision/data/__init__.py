@@ -11,33 +11,54 @@ loader                  full profile                        mini profile
 ======================  ==================================  ================================
 
 Images for the pretrained networks (the first two) are ImageNet-normalized in both profiles.
+
+In the full profile every loader checks its folders and files before returning (``files``),
+and each dataset module has a ``status()`` giving a ``Report`` for ``dlvision info``.
 """
 
+from .celeba import CELEBA_FOLDER, ImageFolderFlat, celeba
+from .celeba import status as celeba_status
 from .digits import DIGIT_NAMES, ImageTensorDataset, digits
 from .download import ChecksumError, DataNotFoundError, download, sha256sum
-from .generative import celeba, mnist
+from .files import BadFilesError, DataLayoutError, Report, imagenet_samples_status
+from .gan_images import GAN_SIZES, gan_transform
 from .imagenet import imagenet_samples, mini_source
+from .mnist import MNISTDataset, mnist
+from .mnist import status as mnist_status
 from .scenes15 import ImageFileDataset, scenes15
+from .scenes15 import status as scenes15_status
 from .transforms import IMAGENET_MEAN, IMAGENET_STD, denormalize, load_image, normalize, to_rgb
 
 __all__ = [
+    "CELEBA_FOLDER",
     "DIGIT_NAMES",
+    "GAN_SIZES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "BadFilesError",
     "ChecksumError",
+    "DataLayoutError",
     "DataNotFoundError",
     "ImageFileDataset",
+    "ImageFolderFlat",
     "ImageTensorDataset",
+    "MNISTDataset",
+    "Report",
     "celeba",
+    "celeba_status",
     "denormalize",
     "digits",
     "download",
+    "gan_transform",
     "imagenet_samples",
+    "imagenet_samples_status",
     "load_image",
     "mini_source",
     "mnist",
+    "mnist_status",
     "normalize",
     "scenes15",
+    "scenes15_status",
     "sha256sum",
     "to_rgb",
 ]
