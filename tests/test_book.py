@@ -74,3 +74,13 @@ def test_confusion_counts_and_the_most_confused_pair():
         confusion_counts([0, 3], [0, 0], 3)
     with pytest.raises(ValueError, match="one prediction per target"):
         confusion_counts([0, 1], [0], 3)
+
+
+def test_book_cells_have_no_time_limit():
+    """A busy laptop must make the build slower, not failed: no per-cell timeout."""
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())
+    assert config["execute"]["timeout"] == -1

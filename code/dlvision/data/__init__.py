@@ -27,7 +27,15 @@ from .mnist import MNISTDataset, mnist
 from .mnist import status as mnist_status
 from .scenes15 import ImageFileDataset, scenes15
 from .scenes15 import status as scenes15_status
-from .transforms import IMAGENET_MEAN, IMAGENET_STD, denormalize, load_image, normalize, to_rgb
+from .transforms import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    denormalize,
+    load_image,
+    normalize,
+    preprocess,
+    to_rgb,
+)
 
 __all__ = [
     "CELEBA_FOLDER",
@@ -57,6 +65,7 @@ __all__ = [
     "mnist",
     "mnist_status",
     "normalize",
+    "preprocess",
     "scenes15",
     "scenes15_status",
     "sha256sum",

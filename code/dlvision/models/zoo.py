@@ -166,7 +166,7 @@ def _load_standin(name: str, prof: Profile, progress: bool) -> tuple[nn.Module, 
 
     saved, _ = load_or_build(weights_path(name, profile=prof), build,
                              validate=lambda saved: model.load_state_dict(saved["state_dict"]),
-                             what=f"mini {name}")
+                             what=f"cache of the mini {name}")
     model.load_state_dict(saved["state_dict"])
     return model, saved["record"]
 
