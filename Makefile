@@ -1,5 +1,6 @@
 # The two commands of the README: `make book` builds the site, `make test` runs every check.
-# Both create or refresh the virtual environment in .venv first.
+# Both create or refresh the virtual environment in .venv first. `make rehearse-full` builds
+# every chapter in the full profile on generated files (see code/dlvision/rehearsal.py).
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: book test lint unit site venv exercises clean
+.PHONY: book test lint unit site venv exercises clean rehearse-full
 
 venv: $(STAMP)
 
@@ -33,6 +34,11 @@ site: $(STAMP)
 	$(PY) -m pytest -m slow
 
 test: lint unit book site
+
+# The full profile's code paths on generated files (random weights, a few images), with small
+# sizes, into _build/rehearsal/: proves that every chapter runs in full, not its numbers.
+rehearse-full: $(STAMP)
+	$(PY) -m dlvision.rehearsal
 
 exercises: $(STAMP)
 	$(VENV)/bin/dlvision assign

@@ -18,6 +18,7 @@ def isolated_profile(monkeypatch, session_data):
     """No test sees the user's environment or another test's ``setup()``."""
     monkeypatch.setenv("DLVISION_DATA", str(session_data))
     monkeypatch.delenv("DLVISION_PROFILE", raising=False)
+    monkeypatch.delenv("DLVISION_SIZES", raising=False)
     monkeypatch.setattr(dlvision.profile, "_active", None)
     yield
 

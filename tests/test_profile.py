@@ -115,3 +115,85 @@ def test_dependencies_point_down_nothing_below_the_methods_imports_transfer():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- sizes ----------------------------------------------------------------------------------------
+
+COURSE_LABELS = (3, 5, 10, 25, 50)
+
+
+def test_mini_sizes_are_the_course_s():
+    prof = dlvision.setup("mini")
+    assert (prof.sizes, prof.image_size, prof.batch_size) == ("standard", 32, 256)
+    assert (prof.train_steps, prof.labels_per_class) == (300, COURSE_LABELS)
+    assert str(prof) == f"dlvision profile: mini · device: {prof.device} · seed: 0"
+
+
+def test_full_standard_sizes_are_the_course_s():
+    prof = dlvision.setup("full")
+    assert (prof.sizes, prof.image_size, prof.batch_size) == ("standard", 224, 32)
+    assert (prof.train_steps, prof.labels_per_class) == (300, COURSE_LABELS)
+    assert "rehearsal" not in prof.describe()
+
+
+def test_default_steps_of_the_training_functions_match_the_profiles():
+    import inspect
+
+    from dlvision.transfer import fine_tune, from_scratch, linear_probe
+
+    for fn in (fine_tune, from_scratch, linear_probe):
+        assert inspect.signature(fn).parameters["steps"].default == current("full").train_steps
+
+
+def test_rehearsal_sizes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DLVISION_PROFILE", "full")
+    monkeypatch.setenv("DLVISION_SIZES", "Rehearsal")
+    prof = dlvision.setup()
+    assert prof.is_rehearsal and prof.sizes == "rehearsal"
+    assert (prof.image_size, prof.batch_size) == (224, 32)  # the full profile's inputs
+    assert 1 <= prof.train_steps < 10
+    # Cross-validation needs 2 images per class; the generated 15 Scene has 2 per class.
+    from dlvision.rehearsal import SCENE_PER_CLASS
+
+    assert prof.labels_per_class
+    assert all(2 <= n <= SCENE_PER_CLASS["train"] for n in prof.labels_per_class)
+    assert "rehearsal" in prof.describe() and "\n" not in prof.describe()
+
+
+def test_sizes_argument_beats_environment(monkeypatch):
+    monkeypatch.setenv("DLVISION_SIZES", "rehearsal")
+    assert dlvision.setup("full", sizes="standard").sizes == "standard"
+    monkeypatch.setenv("DLVISION_SIZES", "standard")
+    assert dlvision.setup("full", sizes="rehearsal").sizes == "rehearsal"
+
+
+@pytest.mark.parametrize("bad", ["tiny", "rehearse", "full"])
+def test_unknown_sizes_are_a_clear_value_error(monkeypatch, bad):
+    monkeypatch.setenv("DLVISION_SIZES", bad)
+    for profile in ("mini", "full"):  # checked in mini too: a typo is never ignored
+        with pytest.raises(ValueError, match=r"unknown sizes .*\$DLVISION_SIZES.*standard, "
+                                             r"rehearsal"):
+            dlvision.setup(profile)
+    with pytest.raises(ValueError, match="unknown sizes .*sizes="):
+        dlvision.setup("full", sizes=bad)
+
+
+def test_mini_ignores_rehearsal_from_the_environment_but_refuses_it_explicitly(monkeypatch):
+    monkeypatch.setenv("DLVISION_SIZES", "rehearsal")
+    prof = dlvision.setup("mini")
+    assert prof.sizes == "standard" and prof.train_steps == 300
+    assert current("mini").labels_per_class == COURSE_LABELS  # e.g. standin_record()
+    with pytest.raises(ValueError, match="full profile only"):
+        dlvision.setup("mini", sizes="rehearsal")
+
+
+def test_rehearsal_note_replaces_the_mini_note(monkeypatch):
+    from dlvision.book import standin_note_markdown
+
+    assert "mini" in standin_note_markdown("mini")
+    assert standin_note_markdown("full") == ""
+    monkeypatch.setenv("DLVISION_SIZES", "rehearsal")
+    note = standin_note_markdown("full")
+    assert note.startswith(":::{warning}") and "rehearsal" in note
+    assert "mean nothing" in note and "random weights" in note
+    assert "rehearsal" not in standin_note_markdown("mini")

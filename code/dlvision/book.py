@@ -23,9 +23,22 @@ STANDINS = {
 }
 
 
+REHEARSAL_NOTE = (
+    ":::{warning}\n"
+    "This page is a **rehearsal** of the full profile on generated files (`make rehearse-full`): "
+    "VGG16 and SqueezeNet 1.1 with random weights, a few generated images per dataset, a few "
+    "training steps. It proves that the full profile's code paths run; its numbers mean "
+    "nothing.\n"
+    ":::\n"
+)
+
+
 def standin_note_markdown(profile: str | Profile | None = None) -> str:
-    """The note (MyST Markdown) that says what stands in for what; empty in the full profile."""
+    """The note (MyST Markdown) that says what stands in for what; empty in the full profile,
+    a warning in its rehearsal (``$DLVISION_SIZES=rehearsal``)."""
     prof = current(profile)
+    if prof.is_rehearsal:
+        return REHEARSAL_NOTE
     if not prof.is_mini:
         return ""
     rows = "\n".join(f"| {real} | {mini} |" for real, mini in STANDINS.items())

@@ -3,6 +3,17 @@
 ``mini`` (the default) runs offline on a laptop CPU with data shipped inside scikit-learn;
 ``full`` uses the real datasets and ImageNet weights. Both run the same functions: a profile only
 supplies data, models and default sizes.
+
+Sizes (image side, batch size, optimizer steps, numbers of labels per class) come in two sets,
+chosen by ``$DLVISION_SIZES``:
+
+* ``standard`` (the default): the course's sizes;
+* ``rehearsal``: the full profile with a handful of steps and labels, for ``make rehearse-full``,
+  which runs every chapter in the full profile on small generated files (random weights, a few
+  images) to prove that its code paths run; its numbers mean nothing. Images stay 224×224 and
+  the networks keep their 1,000 classes. The mini profile has no rehearsal sizes: it ignores
+  ``$DLVISION_SIZES=rehearsal`` (so that ``current("mini")`` still works inside a rehearsal),
+  and ``make_profile("mini", sizes="rehearsal")`` is a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -16,7 +27,9 @@ import numpy as np
 import torch
 
 PROFILES = ("mini", "full")
+SIZES = ("standard", "rehearsal")
 PROFILE_ENV = "DLVISION_PROFILE"
+SIZES_ENV = "DLVISION_SIZES"
 DATA_ENV = "DLVISION_DATA"
 
 
@@ -33,6 +46,9 @@ class Profile:
     cache_dir : models, features and other results that can be rebuilt (``data_dir/cache``).
     image_size : side of the square images the pretrained networks take (224 full, 32 mini).
     batch_size : default batch size for feature extraction and evaluation.
+    train_steps : optimizer steps of a linear probe, a fine-tuning or a training from scratch.
+    labels_per_class : the numbers of labelled images per class that the chapters compare.
+    sizes : "standard", or "rehearsal" (full only: a few steps and labels, see the module).
     """
 
     name: str
@@ -42,22 +58,39 @@ class Profile:
     cache_dir: Path
     image_size: int
     batch_size: int
+    train_steps: int
+    labels_per_class: tuple[int, ...]
+    sizes: str = "standard"
 
     @property
     def is_mini(self) -> bool:
         return self.name == "mini"
 
+    @property
+    def is_rehearsal(self) -> bool:
+        return self.sizes == "rehearsal"
+
     def describe(self) -> str:
         """One line for the top of a chapter."""
-        return f"dlvision profile: {self.name} · device: {self.device} · seed: {self.seed}"
+        name = f"{self.name} (rehearsal sizes)" if self.is_rehearsal else self.name
+        return f"dlvision profile: {name} · device: {self.device} · seed: {self.seed}"
 
     def __str__(self) -> str:
         return self.describe()
 
 
+# The course's numbers of labels per class for the "how much each approach needs labels" curve.
+_LABELS_PER_CLASS = (3, 5, 10, 25, 50)
 _SIZES = {
-    "mini": {"image_size": 32, "batch_size": 256},
-    "full": {"image_size": 224, "batch_size": 32},
+    ("mini", "standard"): {"image_size": 32, "batch_size": 256, "train_steps": 300,
+                           "labels_per_class": _LABELS_PER_CLASS},
+    ("full", "standard"): {"image_size": 224, "batch_size": 32, "train_steps": 300,
+                           "labels_per_class": _LABELS_PER_CLASS},
+    # Every line of the full profile, once, on CPU: one optimizer step (at least one epoch of
+    # the tiny generated training set, see transfer.classifiers) and one number of labels, 2,
+    # the fewest with which cross-validation can still choose a layer and C.
+    ("full", "rehearsal"): {"image_size": 224, "batch_size": 32, "train_steps": 1,
+                            "labels_per_class": (2,)},
 }
 
 _active: Profile | None = None
@@ -84,6 +117,34 @@ def resolve_profile_name(profile: str | Profile | None = None) -> str:
     return name
 
 
+def resolve_sizes(profile_name: str, sizes: str | None = None) -> str:
+    """The set of sizes that applies: the argument, else ``$DLVISION_SIZES``, else "standard".
+
+    Raises ``ValueError`` for a name that is not in ``SIZES``, and for an explicit
+    ``sizes="rehearsal"`` in the mini profile; the mini profile ignores the environment's
+    "rehearsal" (it has only its standard sizes).
+    """
+    explicit = sizes is not None
+    if not explicit:
+        sizes = os.environ.get(SIZES_ENV) or "standard"
+    name = str(sizes).strip().lower()
+    if name not in SIZES:
+        source = "sizes=" if explicit else f"${SIZES_ENV}"
+        raise ValueError(
+            f"unknown sizes {sizes!r} (from {source}); choose one of {', '.join(SIZES)}: "
+            "'standard' is the course, 'rehearsal' runs the full profile with a few steps and "
+            "images (make rehearse-full)"
+        )
+    if (profile_name, name) not in _SIZES:
+        if not explicit:
+            return "standard"
+        raise ValueError(
+            f"sizes={name!r} exists for the full profile only; the {profile_name} profile has "
+            "only its standard sizes"
+        )
+    return name
+
+
 def default_data_dir() -> Path:
     """``$DLVISION_DATA``, else ``$XDG_CACHE_HOME/dlvision``, else ``~/.cache/dlvision``."""
     if os.environ.get(DATA_ENV):
@@ -105,9 +166,15 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.benchmark = False
 
 
-def make_profile(profile: str | Profile | None = None, *, seed: int = 0) -> Profile:
-    """Build the ``Profile`` for a name without seeding or activating anything."""
+def make_profile(
+    profile: str | Profile | None = None, *, seed: int = 0, sizes: str | None = None
+) -> Profile:
+    """Build the ``Profile`` for a name without seeding or activating anything.
+
+    ``sizes``: "standard" or "rehearsal"; None reads ``$DLVISION_SIZES`` (see ``resolve_sizes``).
+    """
     name = resolve_profile_name(profile)
+    sizes = resolve_sizes(name, sizes)
     data_dir = default_data_dir()
     return Profile(
         name=name,
@@ -115,11 +182,12 @@ def make_profile(profile: str | Profile | None = None, *, seed: int = 0) -> Prof
         seed=seed,
         data_dir=data_dir,
         cache_dir=data_dir / "cache",
-        **_SIZES[name],
+        sizes=sizes,
+        **_SIZES[name, sizes],
     )
 
 
-def setup(profile: str | None = None, seed: int = 0) -> Profile:
+def setup(profile: str | None = None, seed: int = 0, *, sizes: str | None = None) -> Profile:
     """Choose the profile, seed every generator and pick the device; return the profile.
 
     Parameters
@@ -127,12 +195,14 @@ def setup(profile: str | None = None, seed: int = 0) -> Profile:
     profile : "mini", "full" or None. None reads ``$DLVISION_PROFILE``, and falls back to
         "mini". The argument wins over the environment.
     seed : seed for Python's ``random``, NumPy and torch.
+    sizes : "standard", "rehearsal" (full only) or None for ``$DLVISION_SIZES``, else
+        "standard".
 
     The returned profile also becomes the one that loaders and models use when they are not
     given one explicitly (see ``current``).
     """
     global _active
-    _active = make_profile(profile, seed=seed)
+    _active = make_profile(profile, seed=seed, sizes=sizes)
     seed_everything(seed)
     return _active
 
