@@ -124,14 +124,14 @@ COURSE_LABELS = (3, 5, 10, 25, 50)
 
 def test_mini_sizes_are_the_course_s():
     prof = dlvision.setup("mini")
-    assert (prof.sizes, prof.image_size, prof.batch_size) == ("standard", 32, 256)
+    assert (prof.sizes, prof.image_size) == ("standard", 32)
     assert (prof.train_steps, prof.labels_per_class) == (300, COURSE_LABELS)
     assert str(prof) == f"dlvision profile: mini · device: {prof.device} · seed: 0"
 
 
 def test_full_standard_sizes_are_the_course_s():
     prof = dlvision.setup("full")
-    assert (prof.sizes, prof.image_size, prof.batch_size) == ("standard", 224, 32)
+    assert (prof.sizes, prof.image_size) == ("standard", 224)
     assert (prof.train_steps, prof.labels_per_class) == (300, COURSE_LABELS)
     assert "rehearsal" not in prof.describe()
 
@@ -142,7 +142,8 @@ def test_default_steps_of_the_training_functions_match_the_profiles():
     from dlvision.transfer import fine_tune, from_scratch, linear_probe
 
     for fn in (fine_tune, from_scratch, linear_probe):
-        assert inspect.signature(fn).parameters["steps"].default == current("full").train_steps
+        config = inspect.signature(fn).parameters["config"].default
+        assert config.steps == current("full").train_steps == current("mini").train_steps
 
 
 def test_rehearsal_sizes_from_the_environment(monkeypatch):
@@ -150,7 +151,7 @@ def test_rehearsal_sizes_from_the_environment(monkeypatch):
     monkeypatch.setenv("DLVISION_SIZES", "Rehearsal")
     prof = dlvision.setup()
     assert prof.is_rehearsal and prof.sizes == "rehearsal"
-    assert (prof.image_size, prof.batch_size) == (224, 32)  # the full profile's inputs
+    assert prof.image_size == 224  # the full profile's inputs
     assert 1 <= prof.train_steps < 10
     # Cross-validation needs 2 images per class; the generated 15 Scene has 2 per class.
     from dlvision.rehearsal import SCENE_PER_CLASS

@@ -45,7 +45,6 @@ class Profile:
     data_dir : downloaded and hand-placed datasets (``$DLVISION_DATA``).
     cache_dir : models, features and other results that can be rebuilt (``data_dir/cache``).
     image_size : side of the square images the pretrained networks take (224 full, 32 mini).
-    batch_size : default batch size for feature extraction and evaluation.
     train_steps : optimizer steps of a linear probe, a fine-tuning or a training from scratch.
     labels_per_class : the numbers of labelled images per class that the chapters compare.
     sizes : "standard", or "rehearsal" (full only: a few steps and labels, see the module).
@@ -57,7 +56,6 @@ class Profile:
     data_dir: Path
     cache_dir: Path
     image_size: int
-    batch_size: int
     train_steps: int
     labels_per_class: tuple[int, ...]
     sizes: str = "standard"
@@ -82,14 +80,14 @@ class Profile:
 # The course's numbers of labels per class for the "how much each approach needs labels" curve.
 _LABELS_PER_CLASS = (3, 5, 10, 25, 50)
 _SIZES = {
-    ("mini", "standard"): {"image_size": 32, "batch_size": 256, "train_steps": 300,
+    ("mini", "standard"): {"image_size": 32, "train_steps": 300,
                            "labels_per_class": _LABELS_PER_CLASS},
-    ("full", "standard"): {"image_size": 224, "batch_size": 32, "train_steps": 300,
+    ("full", "standard"): {"image_size": 224, "train_steps": 300,
                            "labels_per_class": _LABELS_PER_CLASS},
     # Every line of the full profile, once, on CPU: one optimizer step (at least one epoch of
     # the tiny generated training set, see transfer.classifiers) and one number of labels, 2,
     # the fewest with which cross-validation can still choose a layer and C.
-    ("full", "rehearsal"): {"image_size": 224, "batch_size": 32, "train_steps": 1,
+    ("full", "rehearsal"): {"image_size": 224, "train_steps": 1,
                             "labels_per_class": (2,)},
 }
 
