@@ -256,7 +256,7 @@ def grade_answers(exercise: Part, folder: Path, *, time_limit: float = DEFAULT_T
     saved = _saved_answers(Path(folder), [q.name for q in exercise.questions])
     if sandbox is not None:
         return [_grade_question(q, saved, sandbox, time_limit) for q in exercise.questions]
-    with Sandbox(folder) as own:
+    with Sandbox(folder, part=exercise.id) as own:
         return [_grade_question(q, saved, own, time_limit) for q in exercise.questions]
 
 
@@ -285,7 +285,7 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT,
         workdir.mkdir()
         answers.mkdir()
         shutil.copyfile(path, workdir / path.name)  # the kernel works beside a copy
-        with Sandbox(answers) as sandbox:
+        with Sandbox(answers, part=exercise.id) as sandbox:
             sandbox.start()  # it imports torch while the notebook runs
             kernel = _Kernel(notebook, workdir=workdir, timeout=timeout)
             cells, problems = [], []

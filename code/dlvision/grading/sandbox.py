@@ -75,8 +75,11 @@ def _read_replies(stream: BinaryIO, messages: queue.Queue[bytes | None]) -> None
         messages.put(None)
 
 
-def serve(folder: Path) -> None:
-    """The child: load and observe answers, one question id at a time, until stdin closes."""
+def serve(folder: Path, part: str | None = None) -> None:
+    """The child: load and observe answers, one question id at a time, until stdin closes.
+
+    ``part``'s checks are imported before the child says it is ready, so that the first
+    question's time limit is not spent importing them."""
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -89,9 +92,11 @@ def serve(folder: Path) -> None:
     import cloudpickle
     import torch
 
-    from .checks import get_question
+    from .checks import get_part, get_question
     from .observe import encode, observe
 
+    if part is not None:
+        get_part(part)
     torch.set_num_threads(1)  # checks use tiny tensors; threads would only compete
     _send(replies, b"ready")
     while True:
@@ -115,8 +120,9 @@ class Sandbox:
     while the notebook runs.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, part: str | None = None):
         self.folder = Path(folder)
+        self.part = part  # whose checks the child imports before it is ready
         self._process: subprocess.Popen | None = None
         self._messages: queue.Queue[bytes | None] = queue.Queue()
         self._ready = False
@@ -130,7 +136,8 @@ class Sandbox:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH"))
                                             if p)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "dlvision.grading.sandbox", str(self.folder)],
+            [sys.executable, "-m", "dlvision.grading.sandbox", str(self.folder),
+             *([self.part] if self.part else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             cwd=self.folder)  # what an answer writes lands in the grader's temporary folder
         self._messages = queue.Queue()
@@ -195,4 +202,4 @@ class Sandbox:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    serve(Path(sys.argv[1]), *sys.argv[2:3])
