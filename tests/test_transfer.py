@@ -19,11 +19,13 @@ from dlvision.transfer import (
     FINE_TUNING,
     FROM_SCRATCH,
     PROBE,
+    Result,
     as_sequential,
     best,
     cv_accuracy,
     extract,
     extract_features,
+    extract_layers,
     fine_tune,
     fit_svm,
     from_scratch,
@@ -355,6 +357,66 @@ def test_an_unreadable_cache_file_is_recomputed(mini_vgg, tiny_data, tmp_path):
     assert not again.cached and np.allclose(again.features, first.features)
 
 
+@pytest.mark.parametrize("pool, layers", [(None, ("pool3", "relu6", "relu7")),
+                                          ("avg", ("pool1", "pool4", "pool2"))])
+def test_extract_layers_gives_each_layers_own_extraction_from_one_pass(
+        mini_vgg, tiny_data, tmp_path, monkeypatch, pool, layers):
+    train, _ = tiny_data
+    passes = []
+    real = features_module._forward_layers
+    monkeypatch.setattr(features_module, "_forward_layers",
+                        lambda model, names, *a, **k: passes.append(names) or real(model, names,
+                                                                                   *a, **k))
+    many = extract_layers(mini_vgg, layers, train, global_pool=pool, batch_size=5,
+                          cache_dir=tmp_path, progress=False)
+    assert list(many) == list(layers) and passes == [list(layers)]  # one pass for all
+    for layer in layers:
+        alone = extract(truncate(mini_vgg, layer, global_pool=pool), train, cache_dir=tmp_path,
+                        progress=False)
+        assert alone.cached and alone.path == many[layer].path  # the same cache file
+        assert np.array_equal(alone.features, many[layer].features)
+        fresh = extract(truncate(mini_vgg, layer, global_pool=pool), train, cache=False,
+                        progress=False)
+        assert np.allclose(fresh.features, many[layer].features, atol=1e-6)
+    # A deeper layer costs at least what a shallower one does: the pass up to it.
+    by_depth = sorted(layers, key=lambda name: layer_names(mini_vgg).index(name))
+    assert [many[name].seconds for name in by_depth] == sorted(many[n].seconds for n in layers)
+
+
+def test_extract_layers_computes_only_what_the_cache_lacks(mini_vgg, tiny_data, tmp_path,
+                                                           monkeypatch):
+    train, _ = tiny_data
+    extract(truncate(mini_vgg, "relu6"), train, cache_dir=tmp_path, progress=False)
+    passes = []
+    real = features_module._forward_layers
+    monkeypatch.setattr(features_module, "_forward_layers",
+                        lambda model, names, *a, **k: passes.append(names) or real(model, names,
+                                                                                   *a, **k))
+    many = extract_layers(mini_vgg, ("pool4", "relu6", "relu7"), train, cache_dir=tmp_path,
+                          progress=False)
+    assert passes == [["pool4", "relu7"]]
+    assert many["relu6"].cached and not many["relu7"].cached
+    again = extract_layers(mini_vgg, ("relu7", "pool4"), train, cache_dir=tmp_path,
+                           progress=False)
+    assert passes == [["pool4", "relu7"]] and all(e.cached for e in again.values())
+    with pytest.raises(ValueError, match="layers is empty"):
+        extract_layers(mini_vgg, (), train, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown layer 'fc9'"):
+        extract_layers(mini_vgg, ("relu7", "fc9"), train, cache_dir=tmp_path)
+
+
+def test_best_breaks_ties_by_the_shorter_features():
+    rows = [Result("linear SVM", accuracy=0.5, n_per_class=2, layer="pool4",
+                   feature_size=100_352, cv_accuracy=0.7),
+            Result("linear SVM", accuracy=0.6, n_per_class=2, layer="pool4", global_pool="avg",
+                   feature_size=512, cv_accuracy=0.7),
+            Result("linear SVM", accuracy=0.9, n_per_class=2, layer="relu7",
+                   feature_size=4096, cv_accuracy=0.6)]
+    assert best(rows).feature_size == 512
+    assert best(rows, by="accuracy").layer == "relu7"
+    assert best(rows[:1] + rows[:1]) is rows[0]  # then the earliest
+
+
 def test_file_dataset_fingerprint_follows_files_and_image_size(tmp_path):
     files = []
     for i in range(2):
@@ -471,6 +533,7 @@ def test_untrained_networks_have_the_pretrained_architecture_and_new_classes(pro
 # --- the mini claim: transfer beats raw pixels and training from scratch -------------------------
 
 
+@pytest.mark.slow  # 20 s each: runs with the site checks, after the book
 @pytest.mark.parametrize("n_per_class", [3, 5])
 def test_mini_transfer_beats_raw_pixels_and_training_from_scratch(n_per_class):
     """With a few labels per class, features from the middle of the MiniVGG trained on digits

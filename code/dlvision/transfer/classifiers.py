@@ -47,7 +47,13 @@ from ..models import (
     untrained,
     with_new_head,
 )
-from .features import dataset_fingerprint, extract, forward_dataset, module_fingerprint
+from .features import (
+    dataset_fingerprint,
+    extract,
+    extract_layers,
+    forward_dataset,
+    module_fingerprint,
+)
 
 # The training settings of each method (Adam, cross-entropy, about ``steps`` steps). A network
 # being fine-tuned keeps its pretrained weights close with a small rate and weight decay.
@@ -253,15 +259,17 @@ def svm_sweep(
     network : a name for ``pretrained`` ("vgg16", "squeezenet1_1") or a network.
     layers : cut points (``layer_names``); ``global_pool`` ("avg", "max") reduces
         convolutional maps to one value per channel (see ``truncate``).
-    Features are extracted once per layer (and cached); the time reported is that of the
-    extraction when it was computed.
+    The features of all layers come from one pass over each dataset (``extract_layers``) and
+    are cached; the time reported for a layer is what extracting it alone costs.
     """
     model, name = _network(network)
+    train_features = extract_layers(model, layers, train, global_pool=global_pool,
+                                    progress=progress, desc=f"{name} features (train)")
+    test_features = extract_layers(model, layers, test, global_pool=global_pool,
+                                   progress=progress, desc=f"{name} features (test)")
     rows = []
     for layer in layers:
-        extractor = truncate(model, layer, global_pool=global_pool)
-        tr = extract(extractor, train, progress=progress, desc=f"{name} {layer} (train)")
-        te = extract(extractor, test, progress=progress, desc=f"{name} {layer} (test)")
+        tr, te = train_features[layer], test_features[layer]
         rows += _svm_rows(tr, te, Cs=Cs, pca=pca, cv_folds=cv_folds, method="linear SVM",
                           network=name, layer=layer, global_pool=global_pool)
     return rows
@@ -444,12 +452,18 @@ def from_scratch(
 
 
 def best(results: list[Result], *, by: str = "cv_accuracy") -> Result:
-    """The row with the highest ``by`` (rows where it is missing or NaN are skipped); ties go to
-    the earliest row."""
+    """The row with the highest ``by`` (rows where it is missing or NaN are skipped).
+
+    Ties go to the shortest feature vectors (the simpler description, and the cheaper one to
+    fit), then to the earliest row: a few dozen images often give two layers the same
+    cross-validated accuracy.
+    """
     scored = [r for r in results if getattr(r, by) is not None and not math.isnan(getattr(r, by))]
     if not scored:
         raise ValueError(f"no result has a value for {by!r}")
-    return max(scored, key=lambda r: getattr(r, by))
+    top = max(getattr(r, by) for r in scored)
+    return min((r for r in scored if getattr(r, by) == top),
+               key=lambda r: r.feature_size if r.feature_size is not None else math.inf)
 
 
 def accuracy_at(results: list[Result], layer: str) -> float | None:

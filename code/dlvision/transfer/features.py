@@ -2,7 +2,8 @@
 
 ``extract_features(extractor, dataset)`` runs a cut network (see ``truncate``) over a dataset in
 batches, under ``torch.inference_mode``, and returns the features as a NumPy matrix for
-scikit-learn. The result is saved under ``<cache_dir>/features/`` and read back the next time,
+scikit-learn; ``extract_layers(model, layers, dataset)`` gets several layers of one network from
+a single pass. The result is saved under ``<cache_dir>/features/`` and read back the next time,
 keyed by everything that determines it: the extractor's layers and weights, the dataset's
 images (or files) and their preprocessing, and the options. The file is written under a
 temporary name and renamed when complete, so an interrupted run leaves no broken cache.
@@ -24,6 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from ..cache import cache_key, default_cache_dir, load_or_build
+from ..models.layers import as_sequential, layer_index, truncate
 from ..models.training import device_of
 
 # Bump when the extraction itself changes (not the model or data): old cache files are then
@@ -191,3 +193,106 @@ def extract_features(extractor: nn.Module, dataset: Dataset, **options
     """
     result = extract(extractor, dataset, **options)
     return result.features, result.targets
+
+
+@torch.inference_mode()
+def _forward_layers(model: nn.Module, layers: list[str], dataset: Dataset, *,
+                    global_pool: str | None, normalize: bool, batch_size: int,
+                    device: torch.device | str | None, num_workers: int | None,
+                    progress: bool, desc: str) -> dict[str, dict]:
+    """One pass of ``model`` over ``dataset`` up to the deepest of ``layers``, keeping the
+    output of each: ``{layer: {"features", "targets", "seconds"}}`` as ``extract`` saves them.
+
+    Each layer's seconds are the loading time plus the forward time of the layers up to it:
+    what extracting it alone would have cost.
+    """
+    staged = as_sequential(model).eval()
+    at = {layer: layer_index(model, layer) for layer in layers}
+    # The global pooling and flattening that ``truncate(..., global_pool=...)`` appends.
+    pool = truncate(model, layers[0], global_pool=global_pool)[-2:] \
+        if global_pool is not None else nn.Flatten(1)
+    device = torch.device(device) if device is not None else device_of(model)
+    stages = list(staged)[: max(at.values()) + 1]
+    outputs: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
+    forward = [0.0] * len(stages)  # seconds in each stage, summed over batches
+    targets, loading = [], 0.0
+    with tqdm(total=len(dataset), desc=desc, unit="img", disable=not progress) as bar:
+        start = time.perf_counter()
+        for x, y in _batches(dataset, batch_size, num_workers):
+            loading += time.perf_counter() - start
+            h = x.to(device, non_blocking=True)
+            for i, stage in enumerate(stages):
+                tick = time.perf_counter()
+                h = stage(h)
+                for layer in (name for name, j in at.items() if j == i):
+                    outputs[layer].append(pool(h).flatten(1).float().cpu())
+                forward[i] += time.perf_counter() - tick
+            targets.append(torch.as_tensor(y))
+            bar.update(len(x))
+            start = time.perf_counter()
+    targets = torch.cat(targets).long()
+    saved = {}
+    for layer, chunks in outputs.items():
+        features = torch.cat(chunks)
+        saved[layer] = {"features": l2_normalize(features) if normalize else features,
+                        "targets": targets, "seconds": loading + sum(forward[: at[layer] + 1])}
+    return saved
+
+
+def extract_layers(
+    model: nn.Module,
+    layers: tuple[str, ...] | list[str],
+    dataset: Dataset,
+    *,
+    global_pool: str | None = None,
+    normalize: bool = True,
+    batch_size: int = BATCH_SIZE,
+    device: torch.device | str | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    num_workers: int | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> dict[str, Extraction]:
+    """Features of several layers of one network, from a single pass over the dataset.
+
+    Gives for each layer what ``extract(truncate(model, layer, global_pool=global_pool),
+    dataset)`` gives, and shares its cache files: the layers already cached are read, the
+    others are computed together, in one pass up to the deepest of them, instead of one pass
+    from the input per layer. The options are those of ``extract``.
+
+    Returns ``{layer: Extraction}`` in the order of ``layers``; each ``seconds`` is what that
+    layer alone costs (loading plus the forward pass up to it).
+    """
+    layers = list(dict.fromkeys(layers))
+    if not layers:
+        raise ValueError("layers is empty: name at least one layer (see layer_names(model))")
+    extractors = {layer: truncate(model, layer, global_pool=global_pool) for layer in layers}
+    folder = Path(cache_dir or default_cache_dir()) / "features"
+    paths = {}
+    for layer, extractor in extractors.items():
+        key = _cache_key(extractor, dataset, normalize=normalize) if cache else None
+        paths[layer] = None if key is None else folder / f"{key}.pt"
+    computed: dict[str, dict] = {}
+
+    def build(layer: str) -> dict:
+        if layer not in computed:  # compute every layer still missing, in one pass
+            missing = [name for name, path in paths.items()
+                       if name == layer or (name not in results and
+                                            (path is None or not path.exists()))]
+            computed.update(_forward_layers(
+                model, missing, dataset, global_pool=global_pool, normalize=normalize,
+                batch_size=batch_size, device=device, num_workers=num_workers,
+                progress=progress, desc=desc or f"extracting {', '.join(missing)}"))
+        return computed.pop(layer)
+
+    results: dict[str, Extraction] = {}
+    for layer, path in paths.items():
+        if path is None:
+            saved, cached = build(layer), False
+        else:
+            saved, cached = load_or_build(path, lambda layer=layer: build(layer),
+                                          what="feature cache")
+        results[layer] = Extraction(saved["features"].numpy(), saved["targets"].numpy(),
+                                    float(saved["seconds"]), cached, path)
+    return results
