@@ -1,4 +1,5 @@
-"""Measures of predictions: confusion counts and the most frequent confusion.
+"""Measures of predictions and of maps: confusion counts and the most frequent confusion; rank
+correlation between maps and overlap between boxes (Part 2's saliency, measured).
 
 Here too will live the judge of generated images (Parts 3 and 4): a digit classifier that is
 independent of the GAN, and what it measures of samples (class coverage, confidence, label
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import torch
 
 
 def confusion_counts(targets: Sequence[int], predictions: Sequence[int],
@@ -47,3 +49,68 @@ def most_confused(counts: np.ndarray) -> Confusion:
     errors = counts - np.diag(np.diag(counts))
     true, predicted = divmod(int(errors.argmax()), counts.shape[1])
     return Confusion(true, predicted, int(counts[true, predicted]), int(counts[true].sum()))
+
+
+def _ranks(x: torch.Tensor) -> torch.Tensor:
+    """Ranks 0..D-1 along the last dimension, ties given the mean of their ranks."""
+    order = x.argsort(dim=-1)
+    ranks = torch.empty_like(x, dtype=torch.float64)
+    ranks.scatter_(-1, order, torch.arange(x.shape[-1], dtype=torch.float64).expand_as(x).clone())
+    # Average the ranks of equal values (a map with many exact zeros has many ties).
+    out = torch.empty_like(ranks)
+    for i, (row, r) in enumerate(zip(x.reshape(-1, x.shape[-1]), ranks.reshape(-1, x.shape[-1]),
+                                     strict=True)):
+        _, inverse = torch.unique(row, return_inverse=True)
+        sums = torch.zeros(int(inverse.max()) + 1, dtype=torch.float64).index_add_(0, inverse, r)
+        counts = torch.bincount(inverse).double()
+        out.reshape(-1, x.shape[-1])[i] = (sums / counts)[inverse]
+    return out
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Spearman's rank correlation between ``a[i]`` and ``b[i]``, for each i: (N,) in [-1, 1].
+
+    a, b: (N, ...) of the same shape, e.g. two saliency maps (N, H, W) of the same images. 1
+    means the same ordering of pixels, 0 no relation. A constant map has no ordering: its
+    correlation is NaN.
+    """
+    if a.shape != b.shape or a.ndim < 2:
+        raise ValueError(f"expected two batches (N, ...) of the same shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    ra, rb = _ranks(a.detach().flatten(1).cpu()), _ranks(b.detach().flatten(1).cpu())
+    ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
+    return ((ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1))).float()
+
+
+def bounding_boxes(mask: torch.Tensor) -> torch.Tensor:
+    """(N, 4) int64 ``(top, left, bottom, right)`` of the True pixels of each mask (N, H, W),
+    bottom and right exclusive; an empty mask gets (0, 0, 0, 0)."""
+    if mask.ndim != 3:
+        raise ValueError(f"expected masks (N, H, W), got shape {tuple(mask.shape)}")
+    mask = mask.detach().bool().cpu()
+    boxes = torch.zeros(len(mask), 4, dtype=torch.int64)
+    for i, (rows, cols) in enumerate(zip(mask.any(dim=2), mask.any(dim=1), strict=True)):
+        r, c = torch.nonzero(rows).flatten(), torch.nonzero(cols).flatten()
+        if len(r):
+            boxes[i] = torch.stack([r[0], c[0], r[-1] + 1, c[-1] + 1])
+    return boxes
+
+
+def _area(box: torch.Tensor) -> torch.Tensor:
+    return (box[:, 2] - box[:, 0]).clamp_min(0) * (box[:, 3] - box[:, 1]).clamp_min(0)
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of ``a[i]`` and ``b[i]``: (N,) in [0, 1].
+
+    a, b: (N, 4) boxes ``(top, left, bottom, right)``, bottom and right exclusive.
+    """
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 4:
+        raise ValueError(f"expected two (N, 4) boxes (top, left, bottom, right), got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    a, b = a.double(), b.double()
+    height = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp_min(0)
+    width = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp_min(0)
+    inter = height * width
+    union = _area(a) + _area(b) - inter
+    return torch.where(union > 0, inter / union.clamp_min(1e-12), torch.zeros_like(union)).float()

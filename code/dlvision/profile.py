@@ -4,7 +4,7 @@
 ``full`` uses the real datasets and ImageNet weights. Both run the same functions: a profile only
 supplies data, models and default sizes.
 
-Sizes (image side, batch size, optimizer steps, numbers of labels per class) come in two sets,
+Sizes (image side, optimizer steps, labels per class, steps on an image) come in two sets,
 chosen by ``$DLVISION_SIZES``:
 
 * ``standard`` (the default): the course's sizes;
@@ -47,6 +47,8 @@ class Profile:
     image_size : side of the square images the pretrained networks take (224 full, 32 mini).
     train_steps : optimizer steps of a linear probe, a fine-tuning or a training from scratch.
     labels_per_class : the numbers of labelled images per class that the chapters compare.
+    image_steps : gradient steps of the methods that optimize an image (class visualization;
+        fooling images stop earlier when they succeed).
     sizes : "standard", or "rehearsal" (full only: a few steps and labels, see the module).
     """
 
@@ -58,6 +60,7 @@ class Profile:
     image_size: int
     train_steps: int
     labels_per_class: tuple[int, ...]
+    image_steps: int = 200
     sizes: str = "standard"
 
     @property
@@ -88,7 +91,7 @@ _SIZES = {
     # the tiny generated training set, see transfer.classifiers) and one number of labels, 2,
     # the fewest with which cross-validation can still choose a layer and C.
     ("full", "rehearsal"): {"image_size": 224, "train_steps": 1,
-                            "labels_per_class": (2,)},
+                            "labels_per_class": (2,), "image_steps": 2},
 }
 
 _active: Profile | None = None

@@ -18,7 +18,7 @@ and each dataset module has a ``status()`` giving a ``Report`` for ``dlvision in
 
 from .celeba import CELEBA_FOLDER, ImageFolderFlat, celeba
 from .celeba import status as celeba_status
-from .digits import DIGIT_NAMES, ImageTensorDataset, digits
+from .digits import DIGIT_NAMES, ImageTensorDataset, digits, ink_boxes
 from .download import ChecksumError, DataNotFoundError, download, sha256sum
 from .files import BadFilesError, DataLayoutError, Report, imagenet_samples_status
 from .gan_images import GAN_SIZES, gan_transform
@@ -60,6 +60,7 @@ __all__ = [
     "gan_transform",
     "imagenet_samples",
     "imagenet_samples_status",
+    "ink_boxes",
     "load_image",
     "mini_source",
     "mnist",

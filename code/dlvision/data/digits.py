@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from ..metrics import bounding_boxes
+
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 PLACEMENTS = ("centred", "translated")
 SPLITS = ("train", "test", "all")
@@ -31,17 +33,24 @@ class ImageTensorDataset(Dataset):
     images : (N, C, H, W) float32.
     targets : (N,) int64, indices into ``classes``.
     classes : class names, ``classes[targets[i]]`` names image ``i``.
+    boxes : (N, 4) int64 ``(top, left, bottom, right)`` of each image's object, bottom and right
+        exclusive, where it is known (the mini digits), else None.
     """
 
-    def __init__(self, images: torch.Tensor, targets: torch.Tensor, classes: Sequence[str]):
+    def __init__(self, images: torch.Tensor, targets: torch.Tensor, classes: Sequence[str],
+                 boxes: torch.Tensor | None = None):
         if images.ndim != 4 or len(images) != len(targets):
             raise ValueError(
                 f"expected images (N, C, H, W) and N targets, got {tuple(images.shape)} and "
                 f"{tuple(targets.shape)}"
             )
+        if boxes is not None and tuple(boxes.shape) != (len(images), 4):
+            raise ValueError(f"expected boxes (N, 4) for {len(images)} images, "
+                             f"got {tuple(boxes.shape)}")
         self.images = images
         self.targets = targets.long()
         self.classes = list(classes)
+        self.boxes = boxes
 
     def __len__(self) -> int:
         return len(self.images)
@@ -185,6 +194,15 @@ def digits(
     remap = {c: i for i, c in enumerate(classes)}
     targets = torch.tensor([remap[int(y)] for y in labels[idx]])
     return ImageTensorDataset(images, targets, [DIGIT_NAMES[c] for c in classes])
+
+
+def ink_boxes(images: torch.Tensor, *, threshold: float = 0.0) -> torch.Tensor:
+    """(N, 4) int64 ``(top, left, bottom, right)`` of the pixels above ``threshold`` in each
+    image (bottom and right exclusive): the exact box of a digit drawn on black.
+
+    images: (N, C, H, W) in [0, 1] on a black background. An empty image gets (0, 0, 0, 0).
+    """
+    return bounding_boxes(images.amax(dim=1) > threshold)
 
 
 def retranslate(images: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..profile import Profile, current
-from .digits import ImageTensorDataset, digits
+from .digits import ImageTensorDataset, digits, ink_boxes
 from .download import DataNotFoundError, download
 from .transforms import normalize, to_rgb
 
@@ -44,10 +44,11 @@ def mini_source(split: str, *, normalized: bool = True) -> ImageTensorDataset:
 
     The stand-in networks are trained on ``split="train"``; ``"test"`` is held out. Images are
     (N, 3, 32, 32) ImageNet-normalized, or with ``normalized=False`` the grey digits themselves,
-    (N, 1, 32, 32) in [0, 1] on a black background.
+    (N, 1, 32, 32) in [0, 1] on a black background. ``boxes`` holds each digit's exact box.
     """
     data = digits(split, classes=MINI_CLASSES, placement="translated", size=32,
                   test_fraction=MINI_TEST_FRACTION)
+    data.boxes = ink_boxes(data.images)
     if normalized:
         data.images = normalize(to_rgb(data.images))
     return data
@@ -61,6 +62,8 @@ def imagenet_samples(
     Returns an ``ImageTensorDataset`` with images (N, 3, S, S) float32, ImageNet-normalized
     (full: N = 25, S = 224; mini: the held-out translated digits 0-4, S = 32); ``classes``
     holds every class name of the task, so ``classes[targets[i]]`` names image ``i``.
+    ``boxes`` (N, 4) gives where each object is in mini (the digit's exact box); None in full,
+    whose file has no boxes.
     """
     prof = current(profile)
     if prof.is_mini:
