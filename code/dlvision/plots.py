@@ -76,35 +76,70 @@ def image_grid(images: torch.Tensor, *, titles: Sequence[str] | None = None, nco
     return _finish(fig, title, axes)
 
 
-def heatmap_overlay(images: torch.Tensor, maps: torch.Tensor, *,
+def heatmap_overlay(images: torch.Tensor, maps: torch.Tensor | Mapping[str, torch.Tensor], *,
                     titles: Sequence[str] | None = None, title: str | None = None,
                     value_range: ValueRange = (0.0, 1.0), alpha: float = 0.6,
                     cmap: str = "hot", size: float = 1.8) -> Figure:
-    """Each image above the same image overlaid with its heat map (a saliency map, say).
+    """Each image above the same image overlaid with its heat maps (saliency maps, say).
 
-    images: (N, C, H, W) with values in ``value_range``; maps: (N, H, W), any real values,
-    each scaled to its own [min, max] (so compare where a map is high, not how high).
-    alpha: opacity of the map over the (greyed) image. Returns a 2-row figure.
+    images: (N, C, H, W) with values in ``value_range``. maps: (N, H, W), or name -> (N, H, W)
+    for several kinds of map, one row each, named on the left. Maps take any real values; each
+    is scaled to its own [min, max] (so compare where a map is high, not how high). alpha:
+    opacity of the map over the (greyed) image. Returns a figure of 1 + len(maps) rows.
     """
-    if images.ndim != 4 or maps.ndim != 3 or len(maps) != len(images) \
-            or maps.shape[-2:] != images.shape[-2:]:
-        raise ValueError(f"expected images (N, C, H, W) and maps (N, H, W) of the same N, H, W, "
-                         f"got {tuple(images.shape)} and {tuple(maps.shape)}")
+    rows = {"": maps} if isinstance(maps, torch.Tensor) else dict(maps)
     n = len(images)
+    for m in rows.values():
+        if images.ndim != 4 or m.ndim != 3 or len(m) != n or m.shape[-2:] != images.shape[-2:]:
+            raise ValueError(f"expected images (N, C, H, W) and maps (N, H, W) of the same N, "
+                             f"H, W, got {tuple(images.shape)} and {tuple(m.shape)}")
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images")
-    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size + 0.3), squeeze=False)
+    fig, axes = plt.subplots(1 + len(rows), n, figsize=(size * n, (1 + len(rows)) * size + 0.3),
+                             squeeze=False)
     for i in range(n):
         shown = _displayable(images[i], value_range)
-        heat = maps[i].detach().float().cpu()
-        heat = ((heat - heat.min()) / (heat.max() - heat.min()).clamp_min(1e-12)).numpy()
-        axes[0, i].imshow(shown, cmap="gray", vmin=0, vmax=1)
         grey = shown if shown.ndim == 2 else shown.mean(axis=2)
-        axes[1, i].imshow(grey, cmap="gray", vmin=0, vmax=1)
-        axes[1, i].imshow(heat, cmap=cmap, vmin=0, vmax=1, alpha=alpha)
+        axes[0, i].imshow(shown, cmap="gray", vmin=0, vmax=1)
         if titles is not None:
             axes[0, i].set_title(titles[i], fontsize=9)
+        for r, m in enumerate(rows.values(), start=1):
+            heat = m[i].detach().float().cpu()
+            heat = ((heat - heat.min()) / (heat.max() - heat.min()).clamp_min(1e-12)).numpy()
+            axes[r, i].imshow(grey, cmap="gray", vmin=0, vmax=1)
+            axes[r, i].imshow(heat, cmap=cmap, vmin=0, vmax=1, alpha=alpha)
+    for r, name in enumerate(rows, start=1):
+        axes[r, 0].set_ylabel(name, fontsize=9)
     return _finish(fig, title, axes.flat)
+
+
+def image_boxes(images: torch.Tensor, boxes: Mapping[str, torch.Tensor], *,
+                titles: Sequence[str] | None = None, ncols: int = 8, title: str | None = None,
+                value_range: ValueRange = (0.0, 1.0), size: float = 1.8) -> Figure:
+    """Images with boxes drawn over them, one colour per kind of box, with a legend.
+
+    images: (N, C, H, W) with values in ``value_range``. boxes: name -> (N, 4) boxes
+    ``(top, left, bottom, right)`` in pixels, bottom and right exclusive (e.g. "object" and
+    "saliency"). titles: N captions.
+    """
+    for name, b in boxes.items():
+        if tuple(b.shape) != (len(images), 4):
+            raise ValueError(f"boxes {name!r} have shape {tuple(b.shape)}, expected "
+                             f"({len(images)}, 4)")
+    fig, axes = _grid(len(images), ncols, size, extra_height=0.25 if titles else 0)
+    for i, ax in enumerate(axes):
+        ax.imshow(_displayable(images[i], value_range), cmap="gray", vmin=0, vmax=1)
+        for k, (name, b) in enumerate(boxes.items()):
+            top, left, bottom, right = (float(v) for v in b[i])
+            ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
+                                       fill=False, linewidth=2, edgecolor=f"C{k + 2}",
+                                       label=name if i == 0 else None))
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    fig.legend(loc="lower center", ncols=len(boxes), fontsize=9, frameon=False)
+    fig = _finish(fig, title, axes)
+    fig.subplots_adjust(bottom=0.12)
+    return fig
 
 
 def activation_grid(image: torch.Tensor, maps: torch.Tensor, *, ncols: int = 8,

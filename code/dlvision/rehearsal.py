@@ -11,8 +11,8 @@ whole book in the full profile on them, with the small sizes of ``$DLVISION_SIZE
   weights API reads them without downloading or hashing them;
 * 15 Scene in the course's layout ``15SceneData/{train,test}/<class>/*.jpg``: the 15 real class
   names, a few grey JPEGs of varied sizes per class;
-* ``imagenet_val_25.npz`` (``X`` (25, 224, 224, 3) uint8, ``y`` (25,), ``label_map`` index →
-  name for ImageNet's 1,000 classes);
+* ``imagenet_val_25.npz`` with the real file's keys and formats but 4 images (``X`` (4, 224,
+  224, 3) uint8, ``y`` (4,), ``label_map`` index → name for ImageNet's 1,000 classes);
 * MNIST's four idx files (gzipped and not), a few hundred images, under ``MNIST/raw/`` and
   ``mnist/MNIST/raw/``;
 * CelebA's ``img_align_celeba/``: a few dozen 178×218 RGB JPEGs.
@@ -52,7 +52,8 @@ SCENE_CLASSES = (
 # training from scratch...), at about half a second each on a 2-core CPU.
 SCENE_PER_CLASS = {"train": 2, "test": 1}
 SCENE_SIZES = (200, 300)  # sides drawn in this range, like 15 Scene's photographs
-N_IMAGENET = 25
+# A few ImageNet samples: Part 2 runs VGG16 forward and backward on each, many times, on a CPU.
+N_IMAGENET = 4
 MNIST_COUNTS = {"train": 300, "t10k": 100}
 N_CELEBA = 36
 CELEBA_SIZE = (178, 218)  # width, height of img_align_celeba
@@ -140,8 +141,9 @@ def write_scenes15(data_dir: Path, *, per_class: dict[str, int] = SCENE_PER_CLAS
 
 
 def write_imagenet_samples(data_dir: Path, *, seed: int = 0) -> Path:
-    """``imagenet_val_25.npz`` as CS231n ships it: ``X`` (25, 224, 224, 3) uint8, ``y`` (25,)
-    distinct class indices, ``label_map`` (a pickled dict) index → name of all 1,000 classes."""
+    """``imagenet_val_25.npz`` as CS231n ships it, with ``N_IMAGENET`` images: ``X`` (N, 224, 224,
+    3) uint8, ``y`` (N,) distinct class indices, ``label_map`` (a pickled dict) index → name of
+    all 1,000 classes."""
     from torchvision.models import VGG16_Weights
 
     from .data.imagenet import IMAGENET_VAL_FILE

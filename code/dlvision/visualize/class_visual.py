@@ -90,7 +90,7 @@ def scaled_jitter(max_jitter: int, size: int) -> int:
 def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, lr: float = 5.0,
                         num_iterations: int = 200, blur_every: int = 10, blur_sigma: float = 0.5,
                         max_jitter: int = 16, init_img: torch.Tensor | None = None,
-                        keep: int = 6, seed: int = 0, info: WeightsInfo | None = None,
+                        keep: int = 5, seed: int = 0, info: WeightsInfo | None = None,
                         progress: bool = True) -> ClassVisualization:
     """Gradient ascent from noise (or ``init_img``) on the score of class ``target``.
 
@@ -106,7 +106,9 @@ def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, 
         would move a 32-pixel image by half its width. The blur stays in pixels.
     init_img : (1, 3, H, W) or (3, H, W) start in the network's input space; default: Gaussian
         noise of standard deviation 1 (the spread of normalized images).
-    keep : how many images to keep in ``history``, evenly spread over the run.
+    keep : how many images to keep in ``history``, evenly spread over the run (5 of 200
+        steps: every 40th, each just after a blur) (at most
+        ``num_iterations``).
     seed : draws the noise and the jitter, without touching the global random state.
     info : the network's input format (default: ``model.weights_info``).
 
@@ -129,7 +131,10 @@ def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, 
                              f"{tuple(init_img.shape)}")
     x = x.to(device)
     jitter_max = scaled_jitter(max_jitter, x.shape[-1]) if max_jitter > 0 else 0
-    kept = sorted({round(i * num_iterations / keep) for i in range(1, keep + 1)}) if keep else []
+    # Steps 1..num_iterations only: with keep > num_iterations, round() would also give 0,
+    # a step that is never taken (``steps`` and ``history`` would then differ in length).
+    kept = sorted({max(1, round(i * num_iterations / keep)) for i in range(1, keep + 1)}
+                  ) if keep > 0 else []
     history, scores = [], []
     with evaluating(model):
         for t in tqdm(range(1, num_iterations + 1), desc=f"class {info.classes[target]}",
