@@ -106,9 +106,8 @@ def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, 
         would move a 32-pixel image by half its width. The blur stays in pixels.
     init_img : (1, 3, H, W) or (3, H, W) start in the network's input space; default: Gaussian
         noise of standard deviation 1 (the spread of normalized images).
-    keep : how many images to keep in ``history``, evenly spread over the run (5 of 200
-        steps: every 40th, each just after a blur) (at most
-        ``num_iterations``).
+    keep : how many images to keep in ``history`` (at most ``num_iterations``), evenly spread
+        over the run (5 of 200 steps: every 40th, each just after a blur).
     seed : draws the noise and the jitter, without touching the global random state.
     info : the network's input format (default: ``model.weights_info``).
 

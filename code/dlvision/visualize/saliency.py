@@ -45,7 +45,7 @@ def saliency_map(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
 
 
 def gradient_times_input(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
-    """|gradient × input| summed over the channels: (N, H, W), ≥ 0.
+    """|Σ_c gradient × input|, the channels summed before the absolute value: (N, H, W), ≥ 0.
 
     The gradient says how much a pixel *could* change the score; multiplying by the pixel says
     how much it *does* (to first order, from a black image in the network's input space).
@@ -105,4 +105,9 @@ def saliency_box(maps: torch.Tensor, *, quantile: float = 0.9) -> torch.Tensor:
         raise ValueError(f"quantile must be in [0, 1), got {quantile}")
     maps = maps.detach().float().cpu()
     threshold = torch.quantile(maps.flatten(1), quantile, dim=1).view(-1, 1, 1)
-    return bounding_boxes(maps >= threshold)
+    # A sparse map (most pixels exactly 0) has its quantile at its minimum: ``>=`` alone would
+    # keep every pixel and box the whole image. Its minimum is then not salient, unless the map
+    # is constant (no pixel stands out, the box is the whole image).
+    lowest = maps.flatten(1).amin(dim=1).view(-1, 1, 1)
+    constant = maps.flatten(1).amax(dim=1).view(-1, 1, 1) == lowest
+    return bounding_boxes((maps >= threshold) & ((maps > lowest) | constant))
