@@ -48,6 +48,13 @@ def test_glue_all_skips_missing_values_and_rejects_arrays(glued):
         book.glue_all({"x": np.zeros(2)})
 
 
+def test_a_rehearsal_glues_nan_so_that_its_pages_build(glued, monkeypatch):
+    monkeypatch.setenv("DLVISION_PROFILE", "full")
+    monkeypatch.setenv("DLVISION_SIZES", "rehearsal")
+    book.glue_all({"a": math.nan, "b": None})
+    assert list(glued) == ["a"] and math.isnan(glued["a"])
+
+
 def test_markdown_table_formats_cells_and_leaves_missing_ones_empty():
     table = book.markdown_table([{"name": "relu7", "acc": 0.889, "size": 4096},
                                  {"name": "pixels", "acc": float("nan")}],

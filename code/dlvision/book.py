@@ -80,13 +80,19 @@ def _glue(name: str, value: Any) -> None:
 def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> list[str]:
     """Glue each value under its key (``prefix_key`` when a prefix is given), without showing
     it; returns the names glued. Values must be numbers or strings (None and NaN are skipped:
-    a chapter that quotes them fails to build, which is the point)."""
+    a chapter that quotes them fails to build, which is the point).
+
+    In a rehearsal of the full profile (random weights, a few steps) a measure may have no
+    value (no attack succeeded in two steps, say): NaN is glued there, and shows as "nan" on a
+    page that already says its numbers mean nothing.
+    """
+    keep_nan = current().is_rehearsal
     names = []
     for key, value in values.items():
         name = f"{prefix}_{key}" if prefix else key
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or (isinstance(value, float) and math.isnan(value) and not keep_nan):
             continue
-        if not _is_scalar(value):
+        if not (_is_scalar(value) or (keep_nan and isinstance(value, float))):
             raise TypeError(f"cannot glue {name!r}: expected a number or a string, got "
                             f"{type(value).__name__}")
         _glue(name, value)
