@@ -24,10 +24,10 @@ import json
 import os
 import statistics
 import tempfile
-import time
 
 import numpy as np
 import torch
+from timing import interleaved  # benchmarks/ is on the path when run as a script
 
 import dlvision
 from dlvision.data import ImageTensorDataset, scenes15
@@ -45,19 +45,6 @@ def naive_features(extractor: torch.nn.Module, dataset) -> np.ndarray:
             rows.append(extractor(image.unsqueeze(0)).flatten().numpy())
     features = np.stack(rows)
     return features / np.linalg.norm(features, axis=1, keepdims=True)
-
-
-def interleaved(runs: dict, repeats: int) -> tuple[dict[str, list[float]], dict]:
-    """Time each run ``repeats`` times, taking turns, so that a change in the machine's load
-    during the benchmark affects every method alike. Returns the times and the last results."""
-    times = {name: [] for name in runs}
-    results = {}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            start = time.perf_counter()
-            results[name] = fn()
-            times[name].append(time.perf_counter() - start)
-    return times, results
 
 
 def workload(model: str, images: int, size: int, layer: str):

@@ -25,9 +25,9 @@ import argparse
 import json
 import os
 import statistics
-import time
 
 import torch
+from timing import interleaved  # benchmarks/ is on the path when run as a script
 from torch import nn
 
 from dlvision.data import imagenet_samples
@@ -56,19 +56,6 @@ def loop_input_only(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch
         (gradient,) = torch.autograd.grad(model(x)[0, y[i]], x)
         maps.append(gradient.abs().amax(dim=1)[0])
     return torch.stack(maps)
-
-
-def interleaved(runs: dict, repeats: int) -> tuple[dict[str, list[float]], dict]:
-    """Time each run ``repeats`` times, taking turns, so that a change in the machine's load
-    during the benchmark affects every method alike. Returns the times and the last results."""
-    times = {name: [] for name in runs}
-    results = {}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            start = time.perf_counter()
-            results[name] = fn()
-            times[name].append(time.perf_counter() - start)
-    return times, results
 
 
 def he_initialized(model: nn.Module) -> nn.Module:

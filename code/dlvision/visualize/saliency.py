@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from ..metrics import bounding_boxes
-from .common import evaluating, prepare
+from ..models.training import device_of
+from .common import check_images, check_labels, evaluating
 
 
 def score_gradient(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
@@ -27,11 +28,13 @@ def score_gradient(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
     The model's parameters get no gradient and X is left as it was.
     """
     device = X.device
-    X, y = prepare(model, X, y)
+    X = check_images(X).to(device_of(model))
     with evaluating(model), torch.enable_grad():
         x = X.clone().requires_grad_(True)
-        scores = model(x).gather(1, y[:, None]).sum()
-        (gradient,) = torch.autograd.grad(scores, x)  # parameters' .grad untouched
+        scores = model(x)
+        # Checked against the scores of this pass: no extra forward pass to count classes.
+        y = check_labels(y, len(X), scores.shape[1]).to(scores.device)
+        (gradient,) = torch.autograd.grad(scores.gather(1, y[:, None]).sum(), x)
     return gradient.to(device)
 
 
