@@ -24,6 +24,7 @@ from dlvision.grading.observe import Opaque, decode, encode, observe, to_data
 from dlvision.grading.question import ERROR, NOT_ANSWERED, PASSED, WRONG
 from dlvision.models import parameters_per_layer
 from dlvision.transfer import extract_features, preprocess, svm_accuracy, truncate
+from dlvision.visualize import class_visualization_step, fooling_step, saliency_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,12 +43,28 @@ def pca_features(X_train, X_test, n_components):
     return pca.transform(X_train), pca.transform(X_test)
 
 
+def make_fooling_image(model, x, target, lr=1.0, max_iter=100):
+    from dlvision.grading.checks.visualization import fooling_path
+
+    return fooling_path(model, x, target, lr=lr, max_iter=max_iter)[-1]
+
+
+def regularized_step(model, x, target, *, dy, dx, blur_sigma=0.0, l2_reg=1e-3, lr=5.0):
+    from dlvision.grading.checks.visualization import regularized_step as reference
+
+    return reference(model, x, target, dy=dy, dx=dx, blur_sigma=blur_sigma, l2_reg=l2_reg,
+                     lr=lr)
+
+
 # Each question's answer written with the package's own implementation.
 REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
               "parameters-per-layer": parameters_per_layer,
               "relu7-extractor": relu7_extractor, "preprocess-grey": preprocess,
               "l2-features": extract_l2_features, "svm-accuracy": svm_accuracy,
-              "pca-features": pca_features}
+              "pca-features": pca_features, "saliency-map": saliency_map,
+              "fooling-step": fooling_step, "fooling-image": make_fooling_image,
+              "class-visualization-step": class_visualization_step,
+              "regularized-step": regularized_step}
 
 
 @pytest.mark.parametrize("question", sorted(QUESTIONS))

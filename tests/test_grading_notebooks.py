@@ -99,7 +99,8 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
         env.setenv("DLVISION_DATA", str(session_data))
         # A student trains the stand-in once, on a notebook's first run: train it here, so
         # that the times measured below are those of grading a notebook.
-        pretrained("vgg16", profile="mini", progress=False)
+        for name in ("vgg16", "squeezenet1_1"):  # exercises 1 and 2
+            pretrained(name, profile="mini", progress=False)
         runs = {f"solution/{p.stem}": grade(p, folder) for p in SOLUTIONS}
         runs.update({f"exercise/{p.stem}": grade(p, folder) for p in EXERCISES})
         runs["loops"] = grade(variant(folder, "loops", loops_forever), folder,

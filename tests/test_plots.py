@@ -14,6 +14,7 @@ import torch
 from dlvision.plots import (
     activation_grid,
     confusion_matrix,
+    fooling_grid,
     heatmap_overlay,
     image_grid,
     line_plot,
@@ -104,3 +105,20 @@ def test_scatter_2d_draws_one_group_per_class():
     ax = scatter_2d(np.random.default_rng(0).normal(size=(6, 2)), [0, 1, 2, 0, 1, 2],
                     ["a", "b", "c"], title="s")
     assert len(ax.collections) == 3
+
+
+def test_fooling_grid_shows_each_change_around_grey():
+    originals = torch.full((2, 3, 4, 4), 0.5)
+    fooled = originals.clone()
+    fooled[:, :, 0, 0] += 0.02  # a change too small to see, until amplified
+    fig = fooling_grid(originals, fooled, titles=[("cat", "dog"), ("car", "stingray")])
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 8
+    assert [ax.get_title() for ax in axes[:4]] == ["cat", "→ dog", "difference",
+                                                   "difference ×10"]
+    # Grey images (R = G = B) are drawn with one channel: (H, W).
+    difference, amplified = (np.asarray(ax.images[0].get_array()) for ax in axes[2:4])
+    assert difference[0, 0] == pytest.approx(0.51) and difference[1, 1] == 0.5
+    assert amplified[0, 0] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="same shape"):
+        fooling_grid(originals, fooled[:1])

@@ -20,6 +20,7 @@ from dlvision.visualize import (
     class_visualization_step,
     fgsm,
     fooling_image,
+    fooling_step,
     gaussian_blur,
     gradient_times_input,
     jitter,
@@ -392,6 +393,27 @@ def test_fooling_images_are_predicted_as_the_target(trained):
     assert (attack.steps[before != target] >= 1).all()
     assert (attack.steps[~attack.success] == 30).all() and attack.steps.max() <= 30
     assert (attack.l2[before != target] > 0).all()
+
+
+def test_one_fooling_step_follows_the_normalized_score_gradient():
+    """Each image moves by exactly lr, along its own gradient, towards a higher target score."""
+    model = _seeded(_tiny_net, seed=4)
+    X = _images(3, seed=4)
+    X_before, state, modes = X.clone(), _state(model), _modes(model)
+    targets = torch.tensor([0, 2, 4])
+    stepped = fooling_step(model, X, targets, lr=0.1)
+    _assert_untouched(model, state, modes)
+    assert torch.equal(X, X_before) and stepped.shape == X.shape
+    lengths = (stepped - X).flatten(1).norm(dim=1)
+    torch.testing.assert_close(lengths, torch.full((3,), 0.1))
+    for i, target in enumerate(targets.tolist()):  # one image at a time, as the course does
+        x = X[i:i + 1].clone().requires_grad_()
+        model(x)[0, target].backward()
+        expected = X[i] + 0.1 * x.grad[0] / x.grad.norm()
+        torch.testing.assert_close(stepped[i], expected, rtol=1e-4, atol=1e-6)
+    with torch.no_grad():
+        assert (model(stepped).gather(1, targets[:, None]) > model(X).gather(1, targets[:, None])
+                ).all()
 
 
 def test_fooling_image_takes_one_target_per_image(trained):

@@ -76,6 +76,32 @@ def image_grid(images: torch.Tensor, *, titles: Sequence[str] | None = None, nco
     return _finish(fig, title, axes)
 
 
+def fooling_grid(originals: torch.Tensor, fooled: torch.Tensor, *,
+                 titles: Sequence[tuple[str, str]] | None = None, amplify: float = 10.0,
+                 title: str | None = "Image, fooled image, their difference (grey: no change), "
+                 "and the difference ×10", size: float = 1.6) -> Figure:
+    """The course's figure of fooling images: per row, the image, the fooled image, their
+    difference and the difference × ``amplify``, grey meaning no change.
+
+    originals, fooled: (N, C, H, W) displayable images in [0, 1] (denormalize first). titles: N
+    pairs (the true class, the class it is now predicted as), shown over the first two columns.
+    """
+    if originals.shape != fooled.shape or originals.ndim != 4:
+        raise ValueError(f"expected two batches (N, C, H, W) of the same shape, got "
+                         f"{tuple(originals.shape)} and {tuple(fooled.shape)}")
+    if titles is not None and len(titles) != len(originals):
+        raise ValueError(f"got {len(titles)} titles for {len(originals)} images")
+    difference = (fooled - originals).detach().cpu()  # in [-1, 1]
+    columns = (originals.detach().cpu(), fooled.detach().cpu(), difference / 2 + 0.5,
+               (amplify * difference).clamp(-1, 1) / 2 + 0.5)
+    images = torch.stack(columns, dim=1).flatten(0, 1)  # row after row: (4N, C, H, W)
+    captions = None
+    if titles is not None:
+        captions = [text for before, after in titles
+                    for text in (before, f"→ {after}", "difference", f"difference ×{amplify:g}")]
+    return image_grid(images, titles=captions, ncols=4, title=title, size=size)
+
+
 def heatmap_overlay(images: torch.Tensor, maps: torch.Tensor | Mapping[str, torch.Tensor], *,
                     titles: Sequence[str] | None = None, title: str | None = None,
                     value_range: ValueRange = (0.0, 1.0), alpha: float = 0.6,

@@ -3,8 +3,9 @@ visualization.
 
 ``saliency``      ``saliency_map(model, X, y) -> (N, H, W)``; SmoothGrad, gradient × input;
                   ``randomized_copy`` for the sanity check; ``saliency_box`` for localization;
-``adversarial``   ``fooling_image`` (the course's construction), ``fgsm`` and ``pgd``, each
-                  returning an ``Attack`` (success, steps, L2 and L∞ in pixel units);
+``adversarial``   ``fooling_image`` (the course's construction, ``fooling_step`` its one step),
+                  ``fgsm`` and ``pgd``, each returning an ``Attack`` (success, steps, L2 and
+                  L∞ in pixel units);
 ``class_visual``  ``class_visualization`` and its single step, with jitter and blur;
 ``common``        checked inputs, the network borrowed in eval mode, pixel units.
 
@@ -14,7 +15,7 @@ mode, same weights, no parameter gradients. They run in both profiles: 224×224 
 classes in full, 32×32 and five digit classes in mini.
 """
 
-from .adversarial import Attack, fgsm, fooling_image, pgd
+from .adversarial import Attack, fgsm, fooling_image, fooling_step, pgd
 from .class_visual import (
     ClassVisualization,
     class_visualization,
@@ -41,6 +42,7 @@ __all__ = [
     "evaluating",
     "fgsm",
     "fooling_image",
+    "fooling_step",
     "gaussian_blur",
     "gradient_times_input",
     "jitter",

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from ..models.weights import WeightsInfo
 from .common import evaluating, info_of, perturbation_size, pixel_scale, prepare
+from .saliency import score_gradient
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,20 @@ def _attack(model: nn.Module, X: torch.Tensor, X_adv: torch.Tensor, info: Weight
     success = predictions == target if target is not None else predictions != y
     l2, linf = perturbation_size(X, X_adv, info)
     return Attack(X_adv.detach().cpu(), predictions.cpu(), success.cpu(), steps.cpu(), l2, linf)
+
+
+def fooling_step(model: nn.Module, X: torch.Tensor, target, *, lr: float = 1.0
+                 ) -> torch.Tensor:
+    """One step of the course's rule for every image: x + η g / ‖g‖₂, g = ∂ score_target / ∂x.
+
+    X: (N, 3, H, W) in the network's input space; target: one class index, or (N,). lr: η, the
+    L2 length of the step in the input space (each image's gradient is normalized by its own
+    norm). Returns a new tensor, not clamped to valid images (``fooling_image`` clamps). The
+    model and X are left as they were.
+    """
+    gradient = score_gradient(model, X, target)  # (N, 3, H, W)
+    norms = gradient.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+    return X.detach() + lr * gradient / norms
 
 
 def fooling_image(model: nn.Module, X: torch.Tensor, target, *, lr: float = 1.0,

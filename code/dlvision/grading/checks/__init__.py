@@ -22,6 +22,7 @@ from ..question import Part, Question
 PART_MODULES = MappingProxyType({
     "0-getting-started": "getting_started",
     "1-transfer-learning": "transfer_learning",
+    "2-visualization": "visualization",
 })
 
 # part id -> its question ids, in the notebook's order
@@ -29,6 +30,8 @@ PART_QUESTIONS = MappingProxyType({
     "0-getting-started": ("normalize", "gray-to-rgb", "parameters-per-layer"),
     "1-transfer-learning": ("relu7-extractor", "preprocess-grey", "l2-features",
                             "svm-accuracy", "pca-features"),
+    "2-visualization": ("saliency-map", "fooling-step", "fooling-image",
+                        "class-visualization-step", "regularized-step"),
 })
 
 

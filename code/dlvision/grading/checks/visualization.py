@@ -1,0 +1,487 @@
+"""Exercise 2, visualizing networks: the gradients with respect to the image behind saliency
+maps, fooling images and class visualization.
+
+- ``saliency-map``: |∂ score_y / ∂x|, maximum over the channels, for a batch (reference:
+  ``dlvision.visualize.saliency_map``).
+- ``fooling-step``: one step of the course's rule, x + η g / ‖g‖₂ with g the gradient of the
+  target's score (reference: ``dlvision.visualize.fooling_step``).
+- ``fooling-image``: that step repeated until the network predicts the target, at most
+  ``max_iter`` times (reference: the same loop over ``fooling_step``; the package's
+  ``fooling_image`` also clamps to valid images, which the exercise leaves out).
+- ``class-visualization-step``: one step of gradient ascent on score − λ‖x‖² (reference:
+  ``dlvision.visualize.class_visualization_step``).
+- ``regularized-step``: that step between a random translation and its undoing, then a blur
+  (reference: ``dlvision.visualize.jitter`` and ``gaussian_blur`` around the step, as
+  ``class_visualization`` does).
+
+Every network is a tiny convolutional classifier with random weights (five classes, images of
+a dozen pixels), seeded, so that a check takes milliseconds. Images are in the network's input
+space; nothing is clamped, as the tiny networks have no pixel range.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from ...visualize import (
+    class_visualization_step,
+    fooling_step,
+    gaussian_blur,
+    jitter,
+    saliency_map,
+)
+from ..compare import compare_tensors, describe
+from ..question import Case, Part, Question
+
+N_CLASSES = 5
+
+
+def tiny_classifier(seed: int, *, training: bool = False) -> nn.Module:
+    """A small convolutional classifier, (N, 3, H, W) → (N, 5) scores, with random weights.
+
+    He initialization and non-trivial batch-norm statistics keep the scores (and gradients)
+    clearly dependent on the input: PyTorch's default initialization would give every image
+    nearly the same scores, against which any answer looks right. In eval mode unless
+    ``training``; the global random state is left alone.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(), nn.Linear(64, N_CLASSES),
+        )
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d | nn.Linear):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.uniform_(m.bias, -0.1, 0.1)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+    return model.train(training)
+
+
+def _images(shape: tuple[int, ...], seed: int, scale: float = 1.0) -> torch.Tensor:
+    return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _run(model: nn.Module, call) -> dict[str, Any]:
+    """``call()``'s result, and whether it changed the network's weights or statistics."""
+    before = _weights(model)
+    output = call()
+    after = model.state_dict()
+    changed = any(not torch.equal(value, after[name]) for name, value in before.items())
+    return {"output": output, "weights_changed": changed}
+
+
+def _output(got: Any) -> tuple[Any, str | None]:
+    """The answer's output from what ``_run`` recorded, or a complaint about the network."""
+    if not isinstance(got, dict) or "output" not in got:  # never: apply made it
+        return None, f"expected a tensor, got {describe(got)}"
+    if got.get("weights_changed"):
+        return None, ("the network's weights or batch-norm statistics changed: a forward pass "
+                      "in training mode updates batch norm's running statistics; use the "
+                      "network in eval mode, and never step an optimizer here")
+    return got["output"], None
+
+
+def _close(expected: torch.Tensor, got: Any) -> str | None:
+    if isinstance(got, torch.Tensor) and got.is_floating_point():
+        got = got.float()  # float64 is fine
+    return compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
+
+
+def _matches(got: Any, candidate: torch.Tensor) -> bool:
+    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape
+            and got.is_floating_point() and bool(torch.allclose(got.float(), candidate,
+                                                                 atol=1e-5, rtol=1e-4)))
+
+
+def _score_gradient(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
+                    training: bool = False, of: str = "score") -> torch.Tensor:
+    """∂ f_y / ∂x per image, on a copy of the network in the given mode, with f the score, the
+    softmax probability or minus the cross-entropy loss (``of``): what answers that are not
+    quite right compute, to tell them what they did."""
+    model = copy.deepcopy(model).train(training)
+    x = X.clone().requires_grad_(True)
+    scores = model(x)
+    if of == "probability":
+        scores = scores.softmax(1)
+    elif of == "log-probability":  # minus the cross-entropy loss
+        scores = scores.log_softmax(1)
+    (gradient,) = torch.autograd.grad(scores.gather(1, y[:, None]).sum(), x)
+    return gradient
+
+
+SOFTMAX = ("you differentiated the {what}: take the gradient of the class score before the "
+           "softmax, the network's raw output")
+
+
+# --- saliency-map -----------------------------------------------------------------------------
+
+
+def _saliency_cases() -> list[Case]:
+    return [
+        Case("a tiny classifier (5 classes) with random weights, in eval mode; X: 4 random "
+             "images (4, 3, 16, 16); y = [3, 0, 4, 1], not always the predicted classes",
+             (tiny_classifier(0), _images((4, 3, 16, 16), 1), torch.tensor([3, 0, 4, 1]))),
+        Case("a tiny classifier with batch norm, handed over in training mode; X: 3 random "
+             "images (3, 3, 12, 20), not square; y = [2, 2, 0]",
+             (tiny_classifier(1, training=True), _images((3, 3, 12, 20), 2),
+              torch.tensor([2, 2, 0]))),
+    ]
+
+
+def _apply_saliency(answer: Any, case: Case) -> dict[str, Any]:
+    model, X, y = case.args
+    return _run(model, lambda: answer(model, X, y))
+
+
+def _judge_saliency(case: Case, got: Any) -> str | None:
+    model, X, y = case.args
+    maps, problem = _output(got)
+    if problem is not None:
+        return problem
+    expected = saliency_map(model, X, y)  # (N, H, W)
+    problem = _close(expected, maps)
+    if problem is None:
+        return None
+    gradient = _score_gradient(model, X, y)
+    diagnoses = [
+        (gradient.amax(dim=1), "you took the maximum of the signed gradient: take the absolute "
+         "value first, then the maximum over the channels"),
+        (gradient.abs().sum(dim=1), "you summed the channels: the map keeps the largest "
+         "absolute value of the three"),
+        (gradient.abs().mean(dim=1), "you averaged the channels: the map keeps the largest "
+         "absolute value of the three"),
+        (_score_gradient(model, X, y, training=True).abs().amax(dim=1),
+         "these are the maps of the network in training mode: call model.eval() first"),
+        (_score_gradient(model, X, y, of="probability").abs().amax(dim=1),
+         SOFTMAX.format(what="softmax probability")),
+        (_score_gradient(model, X, y, of="log-probability").abs().amax(dim=1),
+         SOFTMAX.format(what="cross-entropy loss")),
+    ]
+    for candidate, diagnosis in diagnoses:
+        if _matches(maps, candidate):
+            return f"{problem}\n{diagnosis}"
+    return problem
+
+
+SALIENCY_MAP = Question(
+    id="saliency-map",
+    name="compute_saliency_maps",
+    points=2,
+    title="Saliency maps (N, H, W): |∂ score_y / ∂x|, maximum over the channels",
+    cases=_saliency_cases,
+    judge=_judge_saliency,
+    hint="model.eval(); X = X.clone().requires_grad_(); scores = model(X) (N, K); take each "
+         "image's score of its own class, scores.gather(1, y[:, None]).sum(), and backward; "
+         "then X.grad.abs().amax(dim=1). The scores are before the softmax, not a loss.",
+    apply=_apply_saliency,
+)
+
+
+# --- fooling-step -----------------------------------------------------------------------------
+
+
+def _fooling_step_cases() -> list[Case]:
+    return [
+        Case("a tiny classifier with random weights, in eval mode; x: one random image "
+             "(1, 3, 16, 16); target 3; lr left at its default (1.0)",
+             (tiny_classifier(2), _images((1, 3, 16, 16), 3), 3, None)),
+        Case("a tiny classifier with random weights, in eval mode; x: one random image "
+             "(1, 3, 12, 12); target 0; lr=0.25",
+             (tiny_classifier(3), _images((1, 3, 12, 12), 4), 0, 0.25)),
+    ]
+
+
+def _apply_fooling_step(answer: Any, case: Case) -> dict[str, Any]:
+    model, x, target, lr = case.args
+    return _run(model, lambda: answer(model, x, target) if lr is None
+                else answer(model, x, target, lr=lr))
+
+
+def _judge_fooling_step(case: Case, got: Any) -> str | None:
+    model, x, target, lr = case.args
+    lr = 1.0 if lr is None else lr
+    stepped, problem = _output(got)
+    if problem is not None:
+        return problem
+    expected = fooling_step(model, x, target, lr=lr)  # (1, 3, H, W)
+    problem = _close(expected, stepped)
+    if problem is None or not isinstance(stepped, torch.Tensor) or \
+            stepped.shape != expected.shape or not stepped.is_floating_point():
+        return problem
+    step = stepped.float() - x
+    length = float(step.norm())
+    if abs(length - lr) > 1e-3 * lr:
+        problem += (f"\nyour step has L2 length {length:.4g}, not lr = {lr:g}: divide the "
+                    "gradient by its L2 norm, g / g.norm()")
+    elif float((step * (expected - x)).sum()) < 0:
+        problem += ("\nyour step goes against the gradient, which lowers the target's score: "
+                    "this is an ascent, x + lr * g / ‖g‖")
+    else:
+        # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
+        g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
+        if _matches(stepped, x + lr * g / g.norm()):
+            problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
+    return problem
+
+
+FOOLING_STEP = Question(
+    id="fooling-step",
+    name="fooling_step",
+    points=2,
+    title="One fooling step: x + lr · g / ‖g‖₂, g the gradient of the target's score",
+    cases=_fooling_step_cases,
+    judge=_judge_fooling_step,
+    hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
+         "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
+         "x.detach() + lr * g / g.norm().",
+    apply=_apply_fooling_step,
+)
+
+
+# --- fooling-image ----------------------------------------------------------------------------
+
+
+def _fooling_image_cases() -> list[Case]:
+    return [
+        Case("a tiny classifier with random weights, in eval mode; x: one random image "
+             "(1, 3, 16, 16) that it predicts as class 3; target 0; lr and max_iter left at "
+             "their defaults (1.0 and 100): the prediction goes through class 1 on the way",
+             (tiny_classifier(7), _images((1, 3, 16, 16), 10), 0, None, None)),
+        Case("a tiny classifier; x: one random image (1, 3, 16, 16) predicted as class 2; "
+             "target 1; lr=0.5, max_iter=100",
+             (tiny_classifier(5), _images((1, 3, 16, 16), 5), 1, 0.5, 100)),
+        Case("a tiny classifier; x: one random image (1, 3, 16, 16) that it already predicts "
+             "as the target, class 3; lr=1.0, max_iter=100",
+             (tiny_classifier(1), _images((1, 3, 16, 16), 1), 3, 1.0, 100)),
+        Case("a tiny classifier; x: one random image predicted as class 4; target 3, which "
+             "takes about 30 steps; lr=1.0, max_iter=3",
+             (tiny_classifier(9), _images((1, 3, 16, 16), 10), 3, 1.0, 3)),
+    ]
+
+
+def _apply_fooling_image(answer: Any, case: Case) -> dict[str, Any]:
+    model, x, target, lr, max_iter = case.args
+    options = {k: v for k, v in (("lr", lr), ("max_iter", max_iter)) if v is not None}
+    return _run(model, lambda: answer(model, x, target, **options))
+
+
+def fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float = 1.0,
+                 max_iter: int = 100, extra: int = 0) -> list[torch.Tensor]:
+    """The images of the course's loop, x first: a step while the network does not predict
+    ``target``, at most ``max_iter`` steps; the last one is the loop's answer. ``extra`` steps
+    more are appended after it (for feedback on answers that do not stop)."""
+    path = [x]
+    with torch.no_grad():
+        while len(path) - 1 < max_iter and int(model(path[-1]).argmax(1)) != target:
+            path.append(fooling_step(model, path[-1], target, lr=lr))
+    for _ in range(extra):
+        path.append(fooling_step(model, path[-1], target, lr=lr))
+    return path
+
+
+def _judge_fooling_image(case: Case, got: Any) -> str | None:
+    model, x, target, lr, max_iter = case.args
+    lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
+    image, problem = _output(got)
+    if problem is not None:
+        return problem
+    path = fooling_path(model, x, target, lr=lr, max_iter=max_iter)
+    expected, steps = path[-1], len(path) - 1
+    problem = _close(expected, image)
+    if problem is None:
+        return None
+    done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
+    problem += f"\nthe loop takes {steps} step(s) before {done}"
+    path = fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
+    for i, candidate in enumerate(path):
+        if i != steps and _matches(image, candidate):
+            more = "fewer" if i < steps else "more"
+            return (f"{problem}; your image is the one after {i} step(s), {more} than that: "
+                    "check the prediction before each step, step while it is not the target, "
+                    "and stop at max_iter")
+    if _matches(image, expected - x):
+        return f"{problem}; you returned the change x_fooled - x: return the fooled image"
+    return problem
+
+
+FOOLING_IMAGE = Question(
+    id="fooling-image",
+    name="make_fooling_image",
+    points=2,
+    title="A fooling image: fooling steps until the network predicts the target (≤ max_iter)",
+    cases=_fooling_image_cases,
+    judge=_judge_fooling_image,
+    hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
+         "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
+         "the network already predicts as the target comes back unchanged).",
+    apply=_apply_fooling_image,
+)
+
+
+# --- class-visualization-step -----------------------------------------------------------------
+
+
+def _class_step_cases() -> list[Case]:
+    return [
+        Case("a tiny classifier with random weights, in eval mode; x: random noise "
+             "(1, 3, 16, 16); target 1; l2_reg and lr left at their defaults (1e-3 and 5.0)",
+             (tiny_classifier(6), _images((1, 3, 16, 16), 6), 1, None, None)),
+        Case("a tiny classifier; x: random noise of standard deviation 3 (1, 3, 12, 12), large "
+             "enough for the penalty to matter; target 4; l2_reg=0.05, lr=0.5",
+             (tiny_classifier(7), _images((1, 3, 12, 12), 7, scale=3.0), 4, 0.05, 0.5)),
+    ]
+
+
+def _apply_class_step(answer: Any, case: Case) -> dict[str, Any]:
+    model, x, target, l2_reg, lr = case.args
+    options = {k: v for k, v in (("l2_reg", l2_reg), ("lr", lr)) if v is not None}
+    return _run(model, lambda: answer(model, x, target, **options))
+
+
+def _judge_class_step(case: Case, got: Any) -> str | None:
+    model, x, target, l2_reg, lr = case.args
+    l2_reg, lr = 1e-3 if l2_reg is None else l2_reg, 5.0 if lr is None else lr
+    stepped, problem = _output(got)
+    if problem is not None:
+        return problem
+    expected = class_visualization_step(model, x, target, l2_reg=l2_reg, lr=lr)
+    problem = _close(expected, stepped)
+    if problem is None or not isinstance(stepped, torch.Tensor) or \
+            stepped.shape != expected.shape or not stepped.is_floating_point():
+        return problem
+    length = float((stepped.float() - x).norm())
+    if abs(length - lr) > 1e-3 * lr:
+        return (f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}: divide the "
+                "gradient by its L2 norm")
+
+    def objective(image: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float(model(image)[0, target] - l2_reg * image.pow(2).sum())
+
+    if objective(stepped.float()) < objective(x) < objective(expected):
+        return (f"{problem}\nyour step lowers score − λ‖x‖²: it is a gradient *ascent*, "
+                "x + lr · g / ‖g‖")
+    penalty = ("the objective is the target's score minus l2_reg times the *squared* L2 norm "
+               "of the image, x.pow(2).sum()")
+    for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
+                      class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
+                      _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
+        if _matches(stepped, candidate):
+            return f"{problem}\n{penalty}"
+    return problem
+
+
+def _step_with_norm_penalty(model: nn.Module, x: torch.Tensor, target: int, *, l2_reg: float,
+                            lr: float) -> torch.Tensor:
+    """The ascent step with λ‖x‖ instead of λ‖x‖² (for feedback)."""
+    x = x.clone().requires_grad_(True)
+    (gradient,) = torch.autograd.grad(model(x)[0, target] - l2_reg * x.norm(), x)
+    return x.detach() + lr * gradient / gradient.norm()
+
+
+CLASS_VISUALIZATION_STEP = Question(
+    id="class-visualization-step",
+    name="class_visualization_step",
+    points=2,
+    title="One step of gradient ascent on score_target(x) − λ‖x‖², normalized to length lr",
+    cases=_class_step_cases,
+    judge=_judge_class_step,
+    hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
+         "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
+    apply=_apply_class_step,
+)
+
+
+# --- regularized-step -------------------------------------------------------------------------
+
+
+def _regularized_cases() -> list[Case]:
+    return [
+        Case("a tiny classifier with random weights, in eval mode; x: random noise "
+             "(1, 3, 16, 16); target 2; dy=2, dx=-3; blur_sigma, l2_reg and lr left at their "
+             "defaults (0.0: no blur, 1e-3, 5.0)",
+             (tiny_classifier(8), _images((1, 3, 16, 16), 8), 2, 2, -3, None, None, None)),
+        Case("a tiny classifier; x: random noise (1, 3, 12, 16); target 0; dy=-1, dx=4; "
+             "blur_sigma=0.5, l2_reg=0.01, lr=1.0",
+             (tiny_classifier(9), _images((1, 3, 12, 16), 9), 0, -1, 4, 0.5, 0.01, 1.0)),
+    ]
+
+
+def _apply_regularized(answer: Any, case: Case) -> dict[str, Any]:
+    model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
+    options = {k: v for k, v in (("blur_sigma", blur_sigma), ("l2_reg", l2_reg), ("lr", lr))
+               if v is not None}
+    return _run(model, lambda: answer(model, x, target, dy=dy, dx=dx, **options))
+
+
+def regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int, dx: int,
+                     blur_sigma: float = 0.0, l2_reg: float = 1e-3, lr: float = 5.0
+                     ) -> torch.Tensor:
+    """The reference: jitter by (dy, dx), one ascent step, jitter back, blur (σ > 0)."""
+    stepped = class_visualization_step(model, jitter(x, dy, dx), target, l2_reg=l2_reg, lr=lr)
+    return gaussian_blur(jitter(stepped, -dy, -dx), blur_sigma)
+
+
+def _judge_regularized(case: Case, got: Any) -> str | None:
+    model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
+    options = {"l2_reg": 1e-3 if l2_reg is None else l2_reg, "lr": 5.0 if lr is None else lr}
+    sigma = 0.0 if blur_sigma is None else blur_sigma
+    image, problem = _output(got)
+    if problem is not None:
+        return problem
+    expected = regularized_step(model, x, target, dy=dy, dx=dx, blur_sigma=sigma, **options)
+    problem = _close(expected, image)
+    if problem is None:
+        return None
+    stepped = class_visualization_step(model, jitter(x, dy, dx), target, **options)
+    diagnoses = [
+        (gaussian_blur(stepped, sigma), "the image was not shifted back: after the step, "
+         "jitter by (-dy, -dx)"),
+        (gaussian_blur(jitter(stepped, dy, dx), sigma), "the image was shifted by (dy, dx) "
+         "twice: shift it back by (-dy, -dx)"),
+        (gaussian_blur(class_visualization_step(model, x, target, **options), sigma),
+         "the step was taken on the image that was not shifted: take the gradient at the "
+         "shifted image"),
+        (jitter(stepped, -dy, -dx), f"the image was not blurred: blur_sigma = {sigma:g}"),
+        (jitter(gaussian_blur(stepped, sigma), -dy, -dx), "the image was blurred before being "
+         "shifted back: shift it back first (the blur treats the borders differently)"),
+    ]
+    for candidate, diagnosis in diagnoses:
+        if _matches(image, candidate):
+            return f"{problem}\n{diagnosis}"
+    return problem
+
+
+REGULARIZED_STEP = Question(
+    id="regularized-step",
+    name="regularized_step",
+    points=1,
+    title="A step with the priors: jitter (dy, dx), ascent step, jitter back, blur",
+    cases=_regularized_cases,
+    judge=_judge_regularized,
+    hint="x = torch.roll(x, shifts=(dy, dx), dims=(2, 3)); x = class_visualization_step(model, "
+         "x, target, l2_reg=l2_reg, lr=lr); roll back with shifts=(-dy, -dx); then, if "
+         "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",
+    apply=_apply_regularized,
+)
+
+PART = Part(
+    id="2-visualization",
+    title="Visualizing networks",
+    questions=(SALIENCY_MAP, FOOLING_STEP, FOOLING_IMAGE, CLASS_VISUALIZATION_STEP,
+               REGULARIZED_STEP),
+)
+
+__all__ = ["PART", "fooling_path", "regularized_step", "tiny_classifier"]
