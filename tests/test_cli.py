@@ -81,3 +81,32 @@ def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "dlvision.cli", "--version"],
                          capture_output=True, text=True, check=True).stdout
     assert __version__ in out
+
+
+TINY_TRAINING = ["--steps", "3", "--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "16"]
+
+
+def test_train_then_resume_then_sample(capsys, tmp_path):
+    checkpoint = tmp_path / "dcgan.pt"
+    assert main(["train", "dcgan", "--out", str(checkpoint), *TINY_TRAINING]) == 0
+    out = capsys.readouterr().out
+    assert "training dcgan in the mini profile" in out and "done: 3 steps" in out
+    # Again, with more steps: it goes on from step 3 instead of starting over.
+    longer = [("5" if a == "3" else a) for a in TINY_TRAINING]
+    assert main(["train", "dcgan", "--out", str(checkpoint), *longer]) == 0
+    out = capsys.readouterr().out
+    assert "resuming dcgan" in out and "done: 5 steps" in out
+    assert main(["train", "dcgan", "--out", str(checkpoint), *longer, "--beta1", "0.9"]) == 2
+    assert "checkpoint of another configuration" in capsys.readouterr().err
+    samples = tmp_path / "samples.npz"
+    assert main(["sample", str(checkpoint), "--n", "5", "--out", str(samples)]) == 0
+    assert "wrote 5 images (1, 32, 32)" in capsys.readouterr().out
+    with np.load(samples) as f:
+        images = f["images"]
+    assert images.shape == (5, 1, 32, 32) and images.dtype == np.float32
+    assert -1 <= images.min() and images.max() <= 1
+
+
+def test_sample_without_a_checkpoint_says_how_to_make_one(capsys, tmp_path):
+    assert main(["sample", str(tmp_path / "nope.pt")]) == 2
+    assert "train one with `dlvision train dcgan --out FILE`" in capsys.readouterr().err

@@ -390,7 +390,15 @@ def test_celeba_ignores_system_files_and_names_bad_ones(data_dir):
         jpeg(folder / f"{i:06d}.jpg", seed=i + 30)
     (folder / "._000000.jpg").write_bytes(b"\0\5\26\7 AppleDouble")
     (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
-    assert len(celeba(profile="full")) == 4
+    faces = celeba(profile="full")
+    assert len(faces) == 4
+    # The fingerprint that keys the GAN runs: the same files give the same one, the other
+    # size or a replaced file another.
+    before = faces.fingerprint()
+    assert before == celeba(profile="full").fingerprint()
+    assert before != celeba(size=64, profile="full").fingerprint()
+    jpeg(folder / "000003.jpg", seed=99, size=(40, 30))
+    assert before != celeba(profile="full").fingerprint()
     (folder / "000001.jpg").write_bytes(LFS_POINTER)
     cut = folder / "000002.jpg"
     jpeg(cut, size=(40, 30))

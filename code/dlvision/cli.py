@@ -121,6 +121,64 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+# `dlvision train dcgan`: each option sets the GANConfig field of the same name.
+TRAIN_OPTIONS = {
+    "steps": (int, "training steps (each: d_steps D updates, then g_steps G updates)"),
+    "batch_size": (int, "images per update"),
+    "lr_g": (float, "the generator's learning rate (Adam)"),
+    "lr_d": (float, "the discriminator's learning rate (Adam)"),
+    "beta1": (float, "Adam's β1"),
+    "nz": (int, "size of the noise vector z"),
+    "ngf": (int, "width of the generator's last hidden layer"),
+    "ndf": (int, "width of the discriminator's first layer"),
+    "size": (int, "image size, 32 or 64"),
+    "d_steps": (int, "discriminator updates per step"),
+    "g_steps": (int, "generator updates per step"),
+    "shift": (int, "random translation of real images, in pixels (0: none)"),
+    "seed": (int, "seed of the data order, the noise and the initial weights"),
+}
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import setup
+    from .data import celeba
+    from .gan.runs import default_config
+    from .gan.training import train
+
+    profile = setup(args.profile)
+    changes = {name: getattr(args, name) for name in TRAIN_OPTIONS
+               if getattr(args, name) is not None}
+    if args.saturating:
+        changes["saturating"] = True
+    if args.init is not None:
+        changes["init"] = args.init
+    config = default_config(profile).with_(**changes)
+    out = Path(args.out)
+    resuming = out.exists()
+    print(f"{'resuming' if resuming else 'training'} {args.model} in the {profile.name} profile "
+          f"into {out}: {config}")
+    run = train(config, celeba(size=config.size, profile=profile), checkpoint=out,
+                checkpoint_every=args.checkpoint_every)
+    print(f"done: {run.step} steps in {run.seconds:.0f} s; sample with `dlvision sample {out} "
+          "--n 64 --out samples.npz`")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .gan.runs import sample, save_samples
+    from .gan.training import load_checkpoint, run_from_checkpoint
+
+    if not Path(args.checkpoint).is_file():
+        raise FileNotFoundError(f"no checkpoint at {args.checkpoint}: train one with "
+                                "`dlvision train dcgan --out FILE`")
+    run = run_from_checkpoint(load_checkpoint(args.checkpoint))
+    images = sample(run.generator, args.n, seed=args.seed)
+    path = save_samples(images, args.out)
+    print(f"wrote {len(images)} images {tuple(images.shape[1:])} in [-1, 1] to {path} "
+          f"(generator after {run.step} steps)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlvision", description="Companion tool of the course 'Deep learning for computer "
@@ -166,6 +224,37 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--executed", metavar="FILE", default=None,
                        help="save the executed copy, with its outputs, to FILE")
     grade.set_defaults(run=_grade)
+
+    train = commands.add_parser(
+        "train", help="train a GAN, resumably, into a checkpoint file",
+        description="Train MODEL on the profile's data (dcgan: CelebA in full, the digits in "
+        "mini) with the profile's default settings, changed by the options; save a checkpoint "
+        "every --checkpoint-every steps and at the end. Run the same command again to resume "
+        "an interrupted training.")
+    train.add_argument("model", choices=("dcgan",), help="the GAN to train")
+    train.add_argument("--out", default="dcgan.pt", help="checkpoint file (default: dcgan.pt)")
+    train.add_argument("--profile", choices=PROFILES, default=None,
+                       help="data and default settings (default: $DLVISION_PROFILE, else mini)")
+    for name, (kind, text) in TRAIN_OPTIONS.items():
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None,
+                           help=text)
+    train.add_argument("--saturating", action="store_true",
+                       help="G minimizes log(1 - D(G(z))), the minimax game's loss")
+    train.add_argument("--init", choices=("dcgan", "default"), default=None,
+                       help="weights: the DCGAN paper's N(0, 0.02) or PyTorch's default")
+    train.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+                       help="steps between checkpoints (default: 500)")
+    train.set_defaults(run=_train)
+
+    sample = commands.add_parser(
+        "sample", help="draw images from a trained GAN into an .npz file",
+        description="Load CHECKPOINT (from `dlvision train`) and write N images of its "
+        "generator to an .npz file: `images`, (N, C, H, W) float32 in [-1, 1].")
+    sample.add_argument("checkpoint", help="the checkpoint file")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("--out", default="samples.npz", help="the .npz file to write")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    sample.set_defaults(run=_sample)
     return parser
 
 

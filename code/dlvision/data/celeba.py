@@ -9,6 +9,7 @@ remembered, so that the 202,599 files are checked once.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -22,6 +23,8 @@ from .files import BadFilesError, DataLayoutError, Report, check_files, image_fi
 from .gan_images import check_size, gan_transform, to_gan_range
 
 CELEBA_FOLDER = "img_align_celeba"
+# Bump when ``gan_transform`` changes what a file becomes: fingerprints change with it.
+PREPROCESSING_VERSION = 1
 MANUAL_ROUTE = ("Download img_align_celeba.zip by hand (from the CelebA site's Google Drive or a "
                 "Kaggle mirror) and unzip it so that the .jpg files are in {folder}/")
 
@@ -34,7 +37,18 @@ class ImageFolderFlat(Dataset):
 
     def __init__(self, folder: Path, *, size: int):
         self.files = image_files(folder)
+        self.size = size
         self.transform = gan_transform(size)
+
+    def fingerprint(self) -> str:
+        """A hex digest of what the dataset yields, without reading the images: each file's
+        path, size and modification time, and the image size (keys the GAN runs' cache)."""
+        digest = hashlib.sha256(repr((type(self).__name__, self.size,
+                                      PREPROCESSING_VERSION)).encode())
+        for path in self.files:
+            stat = path.stat()
+            digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
 
     def __len__(self) -> int:
         return len(self.files)

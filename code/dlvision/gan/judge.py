@@ -1,0 +1,179 @@
+"""Samples judged by a classifier that never saw the GAN: which digits, how sure, how far from
+real digits.
+
+``digit_judge()`` is a small convolutional network trained on real digits (mini: the training
+split of scikit-learn's digits, centred at 32×32; full: MNIST's training set) and cached.
+``judge_digits(samples)`` classifies samples and returns a ``Judgement``: the share of each
+class (coverage and mode collapse: a GAN that draws only ones gets 100 % in one class), the
+judge's mean confidence (a blurred blob gets a low one), and the Fréchet distance between the
+samples and real test digits in the judge's feature space (its penultimate layer): a distance
+between the two distributions, means and covariances, that no single sample can fool.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from ..cache import cache_key, default_cache_dir, load_or_build
+from ..data import digits, mnist
+from ..data.gan_images import to_gan_range
+from ..metrics import frechet_distance
+from ..models.training import device_of, fit_classifier
+from ..profile import Profile, current
+from .training import random_shift
+
+JUDGE_VERSION = 3  # bump when the judge's architecture or training changes
+
+
+class DigitJudge(nn.Module):
+    """(N, 1, 32, 32) digits in [-1, 1] → (N, 10) scores; ``features`` gives the 64 numbers
+    before the last layer, the space of the Fréchet distance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 4 * 4, 64), nn.ReLU(),
+        )
+        self.head = nn.Linear(64, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def _in_memory(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """All images and labels of a dataset as two tensors."""
+    images = getattr(data, "images", None)
+    if isinstance(images, torch.Tensor):
+        return images, data.targets
+    batches = list(DataLoader(data, batch_size=1024, num_workers=4))
+    return torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
+
+
+def real_digits(split: str, *, profile: str | Profile | None = None) -> Dataset:
+    """Real digits for the judge: (1, 32, 32) in [-1, 1], labels 0-9. Mini: scikit-learn's
+    digits, centred (the split the GANs of Part 3 do not train on is "test"); full: MNIST."""
+    prof = current(profile)
+    if prof.is_mini:
+        return to_gan_range(digits(split, placement="centred", size=32))
+    return mnist(split, size=32, profile=prof)
+
+
+def digit_judge(*, profile: str | Profile | None = None, progress: bool = True
+                ) -> tuple[DigitJudge, dict[str, Any]]:
+    """The judge (eval mode, on the CPU) and its record: accuracy on real test digits, training
+    seconds. Trained on first use (seconds in mini) and cached, keyed by the training data."""
+    prof = current(profile)
+    train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
+    key = cache_key({"judge": JUDGE_VERSION, "train": train.fingerprint(),
+                     "test": test.fingerprint()})
+    judge = DigitJudge()
+
+    def build() -> dict[str, Any]:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = DigitJudge()
+        images, targets = _in_memory(train)
+        started = time.perf_counter()
+        # Shifted by up to 2 pixels at each epoch: a GAN's digits are not all exactly centred.
+        # No weight decay: it would keep the scores small and the judge unsure of real digits.
+        fit_classifier(model, images, targets, epochs=30 if prof.is_mini else 3, lr=2e-3,
+                       weight_decay=0.0, augment=lambda x, g: random_shift(x, 2, g),
+                       progress=progress, desc="training the digit judge")
+        seconds = time.perf_counter() - started
+        X, y = _in_memory(test)
+        accuracy = float((_scores(model, X).argmax(1) == y).float().mean())
+        return {"state_dict": model.state_dict(),
+                "record": {"test_accuracy": accuracy, "train_seconds": seconds,
+                           "n_train": len(images), "n_test": len(X)}}
+
+    saved, _ = load_or_build(default_cache_dir() / "judges" / f"digits-{key}.pt", build,
+                             validate=lambda s: judge.load_state_dict(s["state_dict"]),
+                             what="cache of the digit judge")
+    judge.load_state_dict(saved["state_dict"])
+    return judge.eval(), saved["record"]
+
+
+@torch.no_grad()
+def _scores(model: DigitJudge, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    model.eval()
+    device = device_of(model)
+    return torch.cat([model(images[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(images), batch_size)])
+
+
+@torch.no_grad()
+def _features(model: DigitJudge, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    model.eval()
+    device = device_of(model)
+    return torch.cat([model.features(images[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(images), batch_size)])
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the judge makes of N samples.
+
+    shares : (10,) the fraction of samples classified as each digit (sums to 1).
+    predictions : (N,) the class of each sample. confidence : (N,) the judge's probability of
+    that class. frechet : Fréchet distance to real test digits in the judge's feature space
+    (0 for identical distributions; real training digits against test digits give the floor).
+    """
+
+    shares: torch.Tensor
+    predictions: torch.Tensor
+    confidence: torch.Tensor
+    frechet: float
+
+    @property
+    def classes_drawn(self) -> int:
+        """Digits that get at least 2 % of the samples (a fifth of a fair share)."""
+        return int((self.shares >= 0.02).sum())
+
+    @property
+    def largest_share(self) -> float:
+        return float(self.shares.max())
+
+    @property
+    def mean_confidence(self) -> float:
+        return float(self.confidence.mean())
+
+    def summary(self) -> dict[str, float]:
+        return {"classes_drawn": self.classes_drawn, "largest_share": self.largest_share,
+                "mean_confidence": self.mean_confidence, "frechet": self.frechet}
+
+
+def judge_digits(samples: torch.Tensor, *, judge: DigitJudge | None = None,
+                 reference: torch.Tensor | None = None,
+                 profile: str | Profile | None = None) -> Judgement:
+    """Judge digits ``samples`` (N, 1, 32, 32) in [-1, 1].
+
+    judge : default ``digit_judge()``. reference : the real images of the Fréchet distance
+    (default: the real test digits).
+    """
+    if samples.ndim != 4 or samples.shape[1:] != (1, 32, 32):
+        raise ValueError(f"expected digits of shape (N, 1, 32, 32), got {tuple(samples.shape)}")
+    if len(samples) < 2:
+        raise ValueError("a Fréchet distance needs at least 2 samples")
+    judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
+    if reference is None:
+        reference, _ = _in_memory(real_digits("test", profile=profile))
+    probabilities = _scores(judge, samples).softmax(1)
+    confidence, predictions = probabilities.max(1)
+    shares = torch.bincount(predictions, minlength=10).float() / len(samples)
+    frechet = frechet_distance(_features(judge, samples), _features(judge, reference))
+    return Judgement(shares, predictions, confidence, frechet)
+
+
+__all__ = ["DigitJudge", "Judgement", "digit_judge", "judge_digits", "real_digits"]

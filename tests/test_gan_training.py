@@ -1,0 +1,200 @@
+"""The GAN training loop, its checkpoints and run cache, samples, and the judge of samples.
+Tiny networks and a few steps: behaviour, not quality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import dlvision.gan.training as training
+from dlvision.data import ImageTensorDataset
+from dlvision.gan.judge import DigitJudge, judge_digits
+from dlvision.gan.runs import run_path, sample, save_samples, trained_run
+from dlvision.gan.training import (
+    GANConfig,
+    TrainingDiverged,
+    load_checkpoint,
+    random_shift,
+    train,
+)
+from dlvision.metrics import frechet_distance
+
+TINY = GANConfig(nz=8, ngf=4, ndf=4, batch_size=16, steps=6, snapshots=(0, 3, 6), n_fixed=4)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def blobs() -> ImageTensorDataset:
+    """40 single-channel 32×32 images in [-1, 1]: a bright square at random places."""
+    g = torch.Generator().manual_seed(0)
+    images = -torch.ones(40, 1, 32, 32)
+    for i, (y, x) in enumerate(torch.randint(0, 24, (40, 2), generator=g).tolist()):
+        images[i, :, y:y + 8, x:x + 8] = 1.0
+    return ImageTensorDataset(images, torch.zeros(40, dtype=torch.int64), ["blob"])
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values(), strict=True))
+
+
+def test_a_run_records_every_step_and_its_snapshots(blobs):
+    run = train(TINY, blobs, progress=False)
+    assert run.step == 6 and all(len(v) == 6 for v in run.history.values())
+    assert sorted(run.snapshots) == [0, 3, 6]
+    assert all(s.shape == (4, 1, 32, 32) and s.abs().max() <= 1 for s in run.snapshots.values())
+    assert not torch.equal(run.snapshots[0], run.snapshots[6])  # G has learned something
+    assert all(0 < p < 1 for p in run.history["d_real"] + run.history["d_fake"])
+    assert not run.generator.training and run.seconds > 0
+    with torch.no_grad():  # the kept weights redraw the kept images
+        assert torch.allclose(run.generator_at(3)(run.fixed_noise), run.snapshots[3], atol=1e-6)
+    with pytest.raises(ValueError, match=r"no generator kept at step 2.*\[0, 3, 6\]"):
+        run.generator_at(2)
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another(blobs):
+    a, b = train(TINY, blobs, progress=False), train(TINY, blobs, progress=False)
+    assert same_weights(a.generator, b.generator) and a.history == b.history
+    c = train(TINY.with_(seed=1), blobs, progress=False)
+    assert not same_weights(a.generator, c.generator)
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(blobs, tmp_path,
+                                                                     monkeypatch):
+    config = TINY.with_(d_steps=2, shift=2)  # two D updates per step, shifted real images
+    uninterrupted = train(config, blobs, progress=False)
+    path = tmp_path / "run.pt"
+    calls = {"n": 0}
+    real_loss = training.discriminator_loss
+
+    def interrupted(d_real, d_fake):
+        calls["n"] += 1
+        if calls["n"] == 9:  # the first D update of step 5, after the checkpoint of step 4
+            raise KeyboardInterrupt
+        return real_loss(d_real, d_fake)
+
+    monkeypatch.setattr(training, "discriminator_loss", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, blobs, checkpoint=path, checkpoint_every=2, progress=False)
+    assert len(load_checkpoint(path)["history"]["loss_d"]) == 4
+    monkeypatch.setattr(training, "discriminator_loss", real_loss)
+    resumed = train(config, blobs, checkpoint=path, checkpoint_every=2, progress=False)
+    assert same_weights(resumed.generator, uninterrupted.generator)
+    assert same_weights(resumed.discriminator, uninterrupted.discriminator)
+    assert resumed.history == uninterrupted.history
+    assert all(torch.equal(resumed.snapshots[s], uninterrupted.snapshots[s]) for s in (0, 3, 6))
+
+
+def test_a_checkpoint_of_another_configuration_is_refused(blobs, tmp_path):
+    path = tmp_path / "run.pt"
+    train(TINY, blobs, checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="checkpoint of another configuration"):
+        train(TINY.with_(lr_g=1e-3), blobs, checkpoint=path, progress=False)
+
+
+def test_a_nan_stops_the_run_and_keeps_the_last_good_checkpoint(blobs, tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    calls = {"n": 0}
+    real_loss = training.generator_loss
+
+    def diverging(d_fake, **kwargs):
+        calls["n"] += 1
+        loss = real_loss(d_fake, **kwargs)
+        return loss * float("nan") if calls["n"] == 5 else loss
+
+    monkeypatch.setattr(training, "generator_loss", diverging)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 5: loss_g is nan \(the last "
+                       r"good checkpoint, at step 4, is kept in .*run\.pt\)"):
+        train(TINY, blobs, checkpoint=path, checkpoint_every=2, progress=False)
+    kept = load_checkpoint(path)
+    assert len(kept["history"]["loss_g"]) == 4
+    assert all(np.isfinite(kept["history"]["loss_g"]))
+
+
+def test_nan_in_the_data_is_named_at_once(blobs):
+    broken = ImageTensorDataset(blobs.images * float("nan"), blobs.targets, blobs.classes)
+    with pytest.raises(TrainingDiverged, match="step 1.*no checkpoint was saved.*range"):
+        train(TINY, broken, progress=False)
+
+
+def test_bad_settings_are_clear_errors(blobs):
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        GANConfig(batch_size=0)
+    with pytest.raises(ValueError, match="snapshots within 0..6"):
+        GANConfig(steps=6, snapshots=(10,))
+    with pytest.raises(ValueError, match="networks are for 64×64"):
+        train(TINY.with_(size=64), blobs, progress=False)
+    with pytest.raises(ValueError, match="larger than the dataset"):
+        train(TINY.with_(batch_size=64), blobs, progress=False)
+
+
+def test_random_shift_moves_each_image_and_fills_with_black():
+    images = torch.ones(8, 1, 6, 6)
+    shifted = random_shift(images, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == images.shape and set(shifted.unique().tolist()) <= {-1.0, 1.0}
+    assert (shifted == -1).any() and (shifted == 1).sum(dim=(1, 2, 3)).min() >= 16
+    assert random_shift(images, 0, torch.Generator()) is images
+
+
+def test_a_run_is_trained_once_then_read(blobs, monkeypatch):
+    first = trained_run(TINY, blobs, progress=False)
+    path = run_path(TINY, blobs)
+    assert path.exists() and not path.with_name(path.stem + ".checkpoint.pt").exists()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr("dlvision.gan.runs.train", no_training)
+    again = trained_run(TINY, blobs, progress=False)
+    assert same_weights(first.generator, again.generator) and first.history == again.history
+    assert torch.equal(first.snapshots[3], again.snapshots[3])
+    assert run_path(TINY.with_(beta1=0.9), blobs) != path
+
+
+def test_samples_and_their_file(blobs, tmp_path):
+    run = trained_run(TINY, blobs, progress=False)
+    images = sample(run.generator, 7, seed=3)
+    assert images.shape == (7, 1, 32, 32) and images.abs().max() <= 1
+    assert torch.equal(images, sample(run.generator, 7, seed=3))
+    path = save_samples(images, tmp_path / "out" / "samples.npz", labels=np.arange(7))
+    with np.load(path) as f:
+        assert f["images"].dtype == np.float32 and f["images"].shape == (7, 1, 32, 32)
+        assert f["labels"].tolist() == list(range(7))
+    with pytest.raises(ValueError, match=r"must end in \.npz"):
+        save_samples(images, tmp_path / "samples.npy")
+
+
+def test_frechet_distance_of_shifted_features_is_the_squared_shift():
+    a = torch.randn(500, 3, generator=torch.Generator().manual_seed(0))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert frechet_distance(a, a + torch.tensor([3.0, 4.0, 0.0])) == pytest.approx(25, rel=1e-6)
+    # Same mean, covariance scaled by 4: Tr(Σ + 4Σ − 2·2Σ) = Tr(Σ).
+    trace = float(torch.cov(a.T.double()).trace())
+    centred = a - a.mean(0)
+    assert frechet_distance(centred, 2 * centred) == pytest.approx(trace, rel=1e-6)
+    with pytest.raises(ValueError, match="at least 2 feature vectors of the same size"):
+        frechet_distance(a, a[:, :2])
+
+
+def test_the_judge_reports_shares_confidence_and_distance():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()  # untrained: the measures, not their values
+    images = torch.rand(30, 1, 32, 32) * 2 - 1
+    verdict = judge_digits(images, judge=judge, reference=images)
+    assert verdict.shares.sum().item() == pytest.approx(1)
+    assert verdict.predictions.shape == verdict.confidence.shape == (30,)
+    assert ((verdict.confidence > 0) & (verdict.confidence <= 1)).all()
+    assert verdict.frechet == pytest.approx(0, abs=1e-4)
+    assert set(verdict.summary()) == {"classes_drawn", "largest_share", "mean_confidence",
+                                      "frechet"}
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 32, 32\)"):
+        judge_digits(torch.zeros(4, 3, 32, 32), judge=judge, reference=images)
