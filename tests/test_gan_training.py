@@ -10,7 +10,14 @@ import torch
 import dlvision.gan.training as training
 from dlvision.data import ImageTensorDataset
 from dlvision.gan.judge import DigitJudge, judge_digits
-from dlvision.gan.runs import run_path, sample, save_samples, trained_run
+from dlvision.gan.runs import (
+    interpolate,
+    run_path,
+    sample,
+    save_samples,
+    trained_run,
+    trained_runs,
+)
 from dlvision.gan.training import (
     GANConfig,
     TrainingDiverged,
@@ -198,3 +205,61 @@ def test_the_judge_reports_shares_confidence_and_distance():
                                       "frechet"}
     with pytest.raises(ValueError, match=r"shape \(N, 1, 32, 32\)"):
         judge_digits(torch.zeros(4, 3, 32, 32), judge=judge, reference=images)
+
+
+def test_faces_are_judged_in_a_pretrained_network_s_features():
+    from dlvision.gan.judge import judge_images, mean_pairwise_distance
+    from dlvision.models import pretrained
+
+    network = pretrained("squeezenet1_1", progress=False)  # mini: the stand-in, 32×32 inputs
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(12, 3, 32, 32, generator=g) * 2 - 1
+    collapsed = real[:1].expand(12, -1, -1, -1)  # twelve copies of one image
+    same = judge_images(real, real, network=network)
+    assert same["frechet"] == pytest.approx(0, abs=1e-3)
+    assert same["spread"] == pytest.approx(same["real_spread"]) and same["spread"] > 0
+    verdict = judge_images(collapsed, real, network=network)
+    assert verdict["spread"] == pytest.approx(0, abs=1e-4) and verdict["frechet"] > 0.01
+    grey = judge_images(real[:, :1], real, network=network)  # one channel: repeated
+    assert grey["frechet"] > 0
+    assert mean_pairwise_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5)
+
+
+def test_interpolation_goes_from_one_noise_image_to_the_other(blobs):
+    G = trained_run(TINY, blobs, progress=False).generator
+    z0, z1 = torch.randn(2, 8, generator=torch.Generator().manual_seed(5))
+    path = interpolate(G, z0, z1, steps=5)
+    with torch.no_grad():
+        ends = G(torch.stack([z0, z1]))
+    assert path.shape == (5, 1, 32, 32)
+    torch.testing.assert_close(path[[0, -1]], ends)
+    with pytest.raises(ValueError, match=r"shape \(8,\) and steps ≥ 2"):
+        interpolate(G, z0, z1, steps=1)
+
+
+def test_runs_train_side_by_side_in_worker_processes(blobs, monkeypatch):
+    jobs = {"a": (TINY.with_(seed=11), blobs), "b": (TINY.with_(seed=12), blobs)}
+    runs = trained_runs(jobs, workers=2, progress=False)
+    assert all(run_path(*job).exists() for job in jobs.values())
+    alone = train(TINY.with_(seed=11), blobs, progress=False)  # the same run, in this process
+    assert same_weights(runs["a"].generator, alone.generator)
+    assert not same_weights(runs["a"].generator, runs["b"].generator)
+
+
+class Files(torch.utils.data.Dataset):
+    """Images handed out one at a time, as files are: no ``images`` tensor to index."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        return self.data[i]
+
+
+def test_data_read_one_item_at_a_time_trains_the_same_run(blobs):
+    in_memory = train(TINY, blobs, progress=False)
+    one_by_one = train(TINY, Files(blobs), progress=False)
+    assert same_weights(in_memory.generator, one_by_one.generator)

@@ -16,8 +16,10 @@ from dlvision.plots import (
     confusion_matrix,
     fooling_grid,
     heatmap_overlay,
+    history_plot,
     image_grid,
     line_plot,
+    panels_plot,
     prediction_bars,
     scatter_2d,
 )
@@ -122,3 +124,22 @@ def test_fooling_grid_shows_each_change_around_grey():
     assert amplified[0, 0] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="same shape"):
         fooling_grid(originals, fooled[:1])
+
+
+def test_panels_plot_draws_one_panel_per_label_and_checks_lengths():
+    fig = panels_plot([0.1, 0.5, 0.9], {"loss": {"a": [1, 2, 3], "b": [3, 2, 1]},
+                                        "gradient": {"a": [0, 0, 1]}}, xlabel="D(G(z))")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "gradient"]
+    assert len(fig.axes[0].lines) == 2
+    with pytest.raises(ValueError, match="curve 'a' has 2 values for 3"):
+        panels_plot([1, 2, 3], {"loss": {"a": [1, 2]}}, xlabel="x")
+
+
+def test_history_plot_smooths_and_pads_shorter_runs():
+    long = {k: [float(i) for i in range(10)] for k in ("loss_d", "loss_g", "d_real", "d_fake")}
+    short = {k: [5.0] * 4 for k in long}
+    fig = history_plot({"long": long, "short": short}, smooth=3)
+    assert len(fig.axes) == 4 and fig.axes[0].get_ylabel() == "D's loss"
+    long_line, short_line = fig.axes[0].lines
+    np.testing.assert_allclose(long_line.get_ydata()[:4], [0, 0.5, 1, 2])  # moving average
+    assert np.isnan(short_line.get_ydata()[4:]).all()  # padded, not drawn

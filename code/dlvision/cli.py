@@ -152,7 +152,11 @@ def _train(args: argparse.Namespace) -> int:
         changes["saturating"] = True
     if args.init is not None:
         changes["init"] = args.init
-    config = default_config(profile).with_(**changes)
+    base = default_config(profile)
+    steps = changes.get("steps", base.steps)
+    # The default run's snapshots that this run reaches, and its end.
+    changes["snapshots"] = (*(s for s in base.snapshots if s < steps), steps)
+    config = base.with_(**changes)
     out = Path(args.out)
     resuming = out.exists()
     print(f"{'resuming' if resuming else 'training'} {args.model} in the {profile.name} profile "

@@ -251,6 +251,64 @@ def line_plot(x_labels: Sequence[str], series: Mapping[str, Sequence[float | Non
     return fig
 
 
+def _smoothed(values: Sequence[float], window: int) -> np.ndarray:
+    """A moving average over ``window`` values (fewer at the start), NaN kept as gaps."""
+    y = np.asarray(values, dtype=float)
+    if window <= 1 or len(y) == 0:
+        return y
+    kernel = np.ones(min(window, len(y)))
+    filled = np.nan_to_num(y)
+    counts = np.convolve(~np.isnan(y), kernel)[: len(y)]
+    with np.errstate(invalid="ignore"):
+        averaged = np.convolve(filled, kernel)[: len(y)] / counts
+    return np.where(np.isnan(y), np.nan, averaged)
+
+
+def panels_plot(x: Sequence[float], panels: Mapping[str, Mapping[str, Sequence[float]]], *,
+                xlabel: str, title: str | None = None, smooth: int = 1,
+                size: tuple[float, float] = (4.2, 3.2)) -> Figure:
+    """Side-by-side panels of curves over a numeric x (training steps, a probability...).
+
+    panels: y label of a panel → {curve name → one value per x}. smooth: moving average over
+    that many values (1: none), for noisy per-step records such as a GAN's losses.
+    """
+    if not panels:
+        raise ValueError("nothing to plot: give at least one panel")
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]),
+                             squeeze=False)
+    for ax, (ylabel, curves) in zip(axes[0], panels.items(), strict=True):
+        for name, values in curves.items():
+            if len(values) != len(x):
+                raise ValueError(f"curve {name!r} has {len(values)} values for {len(x)} x values")
+            ax.plot(x, _smoothed(values, smooth), label=name)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
+                 keys: Sequence[str] = ("loss_d", "loss_g", "d_real", "d_fake"),
+                 labels: Mapping[str, str] | None = None, smooth: int = 25,
+                 title: str | None = None) -> Figure:
+    """A GAN's training records: one panel per key, one curve per run.
+
+    histories: run name → its history (key → one value per step; runs may differ in length).
+    labels: key → the panel's y label. smooth: moving average over that many steps.
+    """
+    labels = {"loss_d": "D's loss", "loss_g": "G's loss", "d_real": "D(x), real images",
+              "d_fake": "D(G(z)), generated", **(labels or {})}
+    longest = max((len(h[keys[0]]) for h in histories.values()), default=0)
+    x = np.arange(1, longest + 1)
+    panels = {labels.get(k, k): {name: list(h[k]) + [float("nan")] * (longest - len(h[k]))
+                                 for name, h in histories.items()} for k in keys}
+    return panels_plot(x, panels, xlabel="step", title=title, smooth=smooth)
+
+
 def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
                      classes: Sequence[str], *, title: str, size: float | None = None) -> Figure:
     """The confusion matrix, rows normalized: cell (i, j) is the share of class i predicted j.

@@ -13,10 +13,12 @@ between the two distributions, means and covariances, that no single sample can 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -176,4 +178,73 @@ def judge_digits(samples: torch.Tensor, *, judge: DigitJudge | None = None,
     return Judgement(shares, predictions, confidence, frechet)
 
 
-__all__ = ["DigitJudge", "Judgement", "digit_judge", "judge_digits", "real_digits"]
+def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: int = 1,
+              profile: str | Profile | None = None) -> dict[int, dict[str, float]]:
+    """What the judge makes of ``n`` samples of a run's generator at each kept step.
+
+    run : a ``dlvision.gan.training.Run`` trained on digits. steps : which of its kept steps
+    (default: all). Returns step → ``Judgement.summary()``.
+    """
+    from .runs import sample
+
+    judge = digit_judge(profile=profile, progress=False)[0]
+    reference, _ = _in_memory(real_digits("test", profile=profile))
+    steps = sorted(run.generators) if steps is None else steps
+    return {step: judge_digits(sample(run.generator_at(step), n, seed=seed), judge=judge,
+                               reference=reference).summary() for step in steps}
+
+
+# --- faces (CelebA, full profile) ------------------------------------------------------------
+
+
+@torch.no_grad()
+def image_features(images: torch.Tensor, *, network: nn.Module | None = None,
+                   batch_size: int = 64) -> torch.Tensor:
+    """(N, D) features of GAN images (N, C, H, W) in [-1, 1] in a fixed pretrained network:
+    ImageNet SqueezeNet 1.1's last convolutional maps (``features``) averaged over positions,
+    the images resized to its input size and ImageNet-normalized (grey images repeated)."""
+    network = network if network is not None else _default_network()
+    info = network.weights_info
+    network.eval()
+    device = device_of(network)
+    out = []
+    for i in range(0, len(images), batch_size):
+        x = (images[i:i + batch_size].to(device).float() + 1) / 2  # [0, 1]
+        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        x = F.interpolate(x, size=info.input_size, mode="bilinear", antialias=True,
+                          align_corners=False)
+        maps = network.features(info.normalize(x))  # (B, 512, h, w)
+        out.append(maps.mean(dim=(2, 3)).cpu())
+    return torch.cat(out)
+
+
+def mean_pairwise_distance(features: torch.Tensor) -> float:
+    """The mean Euclidean distance between two different rows of ``features`` (N, D), N ≥ 2:
+    how spread the samples are (a collapsed GAN's are all alike)."""
+    if len(features) < 2:
+        raise ValueError("a spread needs at least 2 samples")
+    distances = torch.cdist(features.double(), features.double())
+    n = len(features)
+    return float(distances.sum() / (n * (n - 1)))
+
+
+def judge_images(samples: torch.Tensor, real: torch.Tensor, *,
+                 network: nn.Module | None = None) -> dict[str, float]:
+    """Samples against real images, both (N, C, H, W) in [-1, 1], in ``image_features``:
+    ``frechet`` (the Fréchet distance, in ImageNet SqueezeNet's features: not comparable with
+    published FIDs, which use an Inception network), ``spread`` and ``real_spread`` (the mean
+    pairwise distance of the samples' features and of the real images')."""
+    network = network if network is not None else _default_network()
+    fake, true = image_features(samples, network=network), image_features(real, network=network)
+    return {"frechet": frechet_distance(fake, true), "spread": mean_pairwise_distance(fake),
+            "real_spread": mean_pairwise_distance(true)}
+
+
+def _default_network() -> nn.Module:
+    from ..models import pretrained
+
+    return pretrained("squeezenet1_1")
+
+
+__all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
+           "judge_images", "judge_run", "mean_pairwise_distance", "real_digits"]

@@ -10,26 +10,41 @@ checkpoint, next to the cache file.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 from ..cache import cache_key, default_cache_dir, load_or_build
 from ..profile import Profile, current
 from . import losses, models, training
 from .training import GANConfig, Run, run_from_checkpoint, run_state, train
 
+# The course's setting (noise 100, ngf = ndf = 32, Adam 2e-4 and β1 0.5, batches of 128), over
+# the steps at which it shows its samples on CelebA.
+COURSE_SETTING = GANConfig(steps=8000, snapshots=(0, 500, 1000, 2000, 4000, 8000))
 # The mini profile's default run, chosen by measurement on the ten digits (the chapter shows
-# the course's own setting beside it, and how it collapses there).
-MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=64, shift=2, steps=1500)
+# the course's own setting beside it).
+MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=32, shift=2, steps=2000,
+                         snapshots=(0, 100, 300, 500, 1000, 1500, 2000))
+# Every line of the full profile on CPU, in seconds: two steps of tiny batches.
+REHEARSAL = COURSE_SETTING.with_(steps=2, batch_size=4, n_fixed=4, snapshots=(0, 1, 2))
 
 
 def default_config(profile: str | Profile | None = None) -> GANConfig:
-    """The default DCGAN run of a profile. Full: the course's settings. Mini: the same
-    architecture, narrower, on smaller batches of shifted digits (see ``MINI_DEFAULT``)."""
-    return GANConfig() if not current(profile).is_mini else MINI_DEFAULT
+    """The default DCGAN run of a profile. Full: the course's settings (``COURSE_SETTING``;
+    ``REHEARSAL`` in a rehearsal). Mini: the same architecture, narrower, on smaller batches of
+    shifted digits (``MINI_DEFAULT``)."""
+    prof = current(profile)
+    if prof.is_mini:
+        return MINI_DEFAULT
+    return REHEARSAL if prof.is_rehearsal else COURSE_SETTING
 
 
 def code_version() -> str:
@@ -65,6 +80,39 @@ def trained_run(config: GANConfig, data: Dataset, *, progress: bool = True) -> R
     return run_from_checkpoint(state)
 
 
+def _train_in_worker(config: GANConfig, data: Dataset, data_dir: str) -> str:
+    """Train and cache one run in a worker process, on one thread; return its cache path."""
+    os.environ["DLVISION_DATA"] = data_dir  # the parent's cache folder
+    torch.set_num_threads(1)
+    trained_run(config, data, progress=False)
+    return str(run_path(config, data))
+
+
+def trained_runs(jobs: Mapping[str, tuple[GANConfig, Dataset]], *, workers: int | None = None,
+                 progress: bool = True) -> dict[str, Run]:
+    """Several runs: name → (config, data) gives name → ``Run``, like ``trained_run`` each.
+
+    The runs that are not cached yet train in parallel, ``workers`` processes of one thread
+    each (default: one per CPU core on a CPU machine; one at a time on a GPU, which a single
+    run already fills). Small networks gain little from a second thread, so two runs side by
+    side on two cores finish in about half the time of one after the other.
+    """
+    missing = {name: job for name, job in jobs.items() if not run_path(*job).exists()}
+    if workers is None:
+        workers = 1 if torch.cuda.is_available() else (os.cpu_count() or 1)
+    if len(missing) > 1 and workers > 1:
+        context = multiprocessing.get_context("spawn")  # no forked torch threads or CUDA
+        data_dir = str(default_cache_dir().parent)
+        with ProcessPoolExecutor(min(workers, len(missing)), mp_context=context) as pool:
+            futures = [pool.submit(_train_in_worker, config, data, data_dir)
+                       for config, data in missing.values()]
+            for future in tqdm(as_completed(futures), total=len(futures),
+                               desc="training GANs", disable=not progress):
+                future.result()  # a worker's error is raised here
+    return {name: trained_run(config, data, progress=progress)
+            for name, (config, data) in jobs.items()}
+
+
 @torch.no_grad()
 def sample(generator: models.Generator, n: int, *, seed: int = 0,
            batch_size: int = 500) -> torch.Tensor:
@@ -76,6 +124,22 @@ def sample(generator: models.Generator, n: int, *, seed: int = 0,
     device = next(generator.parameters()).device
     return torch.cat([generator(z[i:i + batch_size].to(device)).cpu()
                       for i in range(0, n, batch_size)])
+
+
+@torch.no_grad()
+def interpolate(generator: models.Generator, z0: torch.Tensor, z1: torch.Tensor, *,
+                steps: int = 8) -> torch.Tensor:
+    """G's images along the straight line from noise ``z0`` to ``z1`` (each (nz,)):
+    (steps, C, H, W) in [-1, 1], the first of z0, the last of z1. A smooth change of image
+    between them says that G maps nearby noise to nearby images, rather than memorizing a
+    list of pictures."""
+    if steps < 2 or z0.shape != (generator.nz,) or z1.shape != (generator.nz,):
+        raise ValueError(f"expected two noise vectors of shape ({generator.nz},) and steps ≥ 2, "
+                         f"got {tuple(z0.shape)}, {tuple(z1.shape)} and {steps}")
+    generator.eval()
+    alphas = torch.linspace(0, 1, steps)[:, None]
+    z = (1 - alphas) * z0 + alphas * z1  # (steps, nz)
+    return generator(z.to(next(generator.parameters()).device)).cpu()
 
 
 def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -> Path:
@@ -91,5 +155,5 @@ def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -
     return path
 
 
-__all__ = ["MINI_DEFAULT", "code_version", "default_config", "run_path", "sample",
-           "save_samples", "trained_run"]
+__all__ = ["COURSE_SETTING", "MINI_DEFAULT", "REHEARSAL", "code_version", "default_config",
+           "interpolate", "run_path", "sample", "save_samples", "trained_run", "trained_runs"]

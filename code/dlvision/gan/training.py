@@ -1,7 +1,8 @@
 """One training loop for every GAN of the course, in the spirit of PyTorch's DCGAN example.
 
 Each step: ``d_steps`` updates of D on a batch of real images and a batch of generated ones,
-then ``g_steps`` updates of G through D. ``train`` keeps, per step, both losses and D's mean
+then ``g_steps`` updates of G through D (the first on the generated batch D has just seen, as
+in PyTorch's example; the others on new noise). ``train`` keeps, per step, both losses and D's mean
 outputs on real and generated images (D(x) and D(G(z))), and at the steps listed in
 ``snapshots`` the samples of one fixed noise batch, so that a chapter can show how the samples
 evolve without training again. It writes a checkpoint every ``checkpoint_every`` steps (through
@@ -15,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -131,31 +133,43 @@ class Run:
 # --- data ------------------------------------------------------------------------------------
 
 
-def _batches(data: Dataset, batch_size: int, seed: int, start: int = 0
-             ) -> Iterator[torch.Tensor]:
-    """Batches of real images (B, C, H, W), epoch after epoch, from batch number ``start``.
+class _BatchOrder:
+    """Batches of dataset indices, epoch after epoch, from batch number ``start``: a
+    ``batch_sampler`` for a ``DataLoader`` that lives as long as the run.
 
     Each epoch is a permutation drawn from (seed, epoch) alone, so batch k is the same whether
     the run was resumed or not. The last incomplete batch of an epoch is dropped.
     """
-    per_epoch = len(data) // batch_size
-    if per_epoch == 0:
-        raise ValueError(f"batch_size {batch_size} is larger than the dataset ({len(data)} "
-                         "images)")
-    k = start
-    while True:
-        epoch, offset = divmod(k, per_epoch)
-        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(
-            seed * 1_000_003 + epoch))
-        chunks = order[: per_epoch * batch_size].view(per_epoch, batch_size)[offset:]
-        images = getattr(data, "images", None)
-        if isinstance(images, torch.Tensor):  # in memory: no loader needed
-            yield from (images[idx] for idx in chunks)
-        else:  # files: decode in worker processes
-            loader = DataLoader(data, batch_sampler=chunks.tolist(), num_workers=4,
-                                persistent_workers=False)
-            yield from (images for images, _ in loader)
-        k = (epoch + 1) * per_epoch
+
+    def __init__(self, n: int, batch_size: int, seed: int, start: int = 0) -> None:
+        self.per_epoch = n // batch_size
+        if self.per_epoch == 0:
+            raise ValueError(f"batch_size {batch_size} is larger than the dataset ({n} images)")
+        self.n, self.batch_size, self.seed, self.start = n, batch_size, seed, start
+
+    def __iter__(self) -> Iterator[list[int]]:
+        k = self.start
+        while True:
+            epoch, offset = divmod(k, self.per_epoch)
+            order = torch.randperm(self.n, generator=torch.Generator().manual_seed(
+                self.seed * 1_000_003 + epoch))
+            chunks = order[: self.per_epoch * self.batch_size].view(self.per_epoch, -1)
+            yield from chunks[offset:].tolist()
+            k = (epoch + 1) * self.per_epoch
+
+
+def _batches(data: Dataset, batch_size: int, seed: int, start: int = 0
+             ) -> Iterator[torch.Tensor]:
+    """Batches of real images (B, C, H, W) in ``_BatchOrder``'s order."""
+    order = _BatchOrder(len(data), batch_size, seed, start)
+    images = getattr(data, "images", None)
+    if isinstance(images, torch.Tensor):  # in memory: no loader needed
+        return (images[idx] for idx in order)
+    # Files: decoded by worker processes, started once for the whole run (a few hundred files,
+    # as in a rehearsal, are read faster than workers start).
+    workers = min(4, os.cpu_count() or 1) if len(data) >= 1000 else 0
+    loader = DataLoader(data, batch_sampler=order, num_workers=workers)
+    return (images for images, _ in loader)
 
 
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator
@@ -294,16 +308,18 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
     for step in bar:
         for _ in range(config.d_steps):
             real = random_shift(next(batches), config.shift, noise_rng).to(device)
-            fake = G(noise()).detach()
-            d_real, d_fake = D(real), D(fake)
+            fake = G(noise())
+            d_real, d_fake = D(real), D(fake.detach())  # D's update leaves G alone
             if not (d_real.isfinite().all() and d_fake.isfinite().all()):  # BCE would raise
                 diverged(step, "D's output", float("nan"))
             loss_d = discriminator_loss(d_real, d_fake)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-        for _ in range(config.g_steps):
-            loss_g = generator_loss(D(G(noise())), saturating=config.saturating)
+        for k in range(config.g_steps):
+            if k > 0:  # the first G update uses the batch D has just seen, as PyTorch's example
+                fake = G(noise())
+            loss_g = generator_loss(D(fake), saturating=config.saturating)
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
