@@ -308,6 +308,12 @@ def test_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, content, messa
     assert path.read_bytes() == content
 
 
+@pytest.mark.parametrize("option", ["--timeout", "--deadline"])
+def test_time_limits_must_be_positive(tmp_path, option):
+    code, _, err = run_cli("grade", str(tmp_path / "0-getting-started.ipynb"), option, "0")
+    assert code == 2 and f"{option} must be a positive number of seconds, got 0" in err
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path):
     code, _, err = run_cli("grade", str(tmp_path / "nowhere.ipynb"))
     assert code == 2 and "nowhere.ipynb" in err

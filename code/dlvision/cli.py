@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also write the report as JSON (score, max_score, questions)")
     grade.add_argument("--timeout", metavar="S", type=float, default=None,
                        help="seconds each cell may run (default: 120; a cell that imports gets "
-                       "at least 60); an answer gets at most 30 on the checks' inputs")
+                       "at least 60); an answer gets at most 20 on the checks' inputs")
     grade.add_argument("--deadline", metavar="S", type=float, default=None,
                        help="seconds the whole notebook may run (default: 600); the cells left "
                        "then are reported as not run, and the answers saved before are checked")

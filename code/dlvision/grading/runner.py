@@ -43,10 +43,12 @@ from .sandbox import Sandbox, SandboxCrash, SandboxTimeout
 DEFAULT_TIMEOUT = 120.0  # seconds per cell
 SETUP_TIMEOUT = 60.0  # the least a cell that imports gets: torch alone takes seconds to load
 DEFAULT_DEADLINE = 600.0  # seconds for the whole notebook, kernel start included
-ANSWER_TIMEOUT = 30.0  # the most one version of an answer gets on a check's inputs
+# The most one version of an answer gets on a check's inputs: a right one takes well under a
+# second on them, they are tiny.
+ANSWER_TIMEOUT = 20.0
 MAX_VERSIONS = 3  # versions of one answer tried, newest first
 RECOVER_TIMEOUT = 10.0  # seconds an interrupted kernel has to become responsive again
-SAVE_TIMEOUT = 60.0  # seconds for saving the answers after a cell
+SAVE_TIMEOUT = 30.0  # seconds for saving the answers after a cell
 STARTUP_TIMEOUT = 120.0  # seconds for the kernel to start
 _TIMED_OUT = "dlvision-cell-timeout"  # marks the reply nbclient makes up for a timed-out cell
 _IMPORTS = re.compile(r"^[ \t]*(?:import|from)[ \t]+\w", re.MULTILINE)

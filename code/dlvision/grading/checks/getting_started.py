@@ -6,6 +6,8 @@
   VGG16 (reference: ``dlvision.data.to_rgb``).
 - ``parameters-per-layer``: a network's parameter count, layer by layer, the table of Part 1's
   first question (reference: ``dlvision.models.parameters_per_layer``).
+
+Each reference is refused to the answers while they are checked (``Question.refuses``).
 """
 
 from __future__ import annotations
