@@ -34,6 +34,11 @@ BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
 # Seconds for the notebook that sleeps an hour: its first cell, which needs no import, must
 # run before then even on a busy machine.
 DEADLINE = 20
+# A right answer that needs no import, for the notebooks that must not wait for torch.
+GRAY_TO_RGB = ("def gray_to_rgb(images):\n"
+               "    if images.shape[1] == 3:\n"
+               "        return images\n"
+               "    return images.repeat(1, 3, 1, 1)\n")
 
 
 def sha256(path: Path) -> str:
@@ -81,19 +86,12 @@ def loops_forever(nb):
     """A loop, then an answer. Nothing heavy to import: under load, importing torch could take
     longer than the short time limit of this notebook."""
     nb.cells = [nbformat.v4.new_code_cell("while True:\n    pass"),
-                nbformat.v4.new_code_cell("def gray_to_rgb(images):\n"
-                                          "    if images.shape[1] == 3:\n"
-                                          "        return images\n"
-                                          "    return images.repeat(1, 3, 1, 1)\n")]
+                nbformat.v4.new_code_cell(GRAY_TO_RGB)]
 
 
 def raises_at_import(nb):
     cell = nb.cells[code_index(nb, "import torch")]
     cell.source = cell.source.replace("import dlvision\n", "import dlvision_is_not_installed\n")
-
-
-def exits(nb):
-    nb.cells.append(nbformat.v4.new_code_cell("import os\n\nos._exit(0)"))
 
 
 def killed_like_out_of_memory(nb):
@@ -104,10 +102,7 @@ def killed_like_out_of_memory(nb):
 
 def sleeps_past_the_deadline(nb):
     """An answer, a cell that ignores interrupts and sleeps an hour, then another answer."""
-    nb.cells = [nbformat.v4.new_code_cell("def gray_to_rgb(images):\n"
-                                          "    if images.shape[1] == 3:\n"
-                                          "        return images\n"
-                                          "    return images.repeat(1, 3, 1, 1)\n"),
+    nb.cells = [nbformat.v4.new_code_cell(GRAY_TO_RGB),
                 nbformat.v4.new_code_cell("import signal\nimport time\n\n"
                                           "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                           "time.sleep(3600)"),
@@ -116,9 +111,23 @@ def sleeps_past_the_deadline(nb):
                 nbformat.v4.new_code_cell("print('never printed')")]
 
 
-def replaced_later(nb):
-    """Right answers, then a last cell that redefines one, replaces one by its own result and
-    deletes the third."""
+def dies_while_saved(nb):
+    """An answer whose serialization kills the kernel, between two right answers."""
+    nb.cells = [nbformat.v4.new_code_cell(GRAY_TO_RGB),
+                nbformat.v4.new_code_cell("import os\n\n\nclass Boom:\n"
+                                          "    def __reduce__(self):\n"
+                                          "        os._exit(1)\n\n\n"
+                                          "imagenet_normalize = Boom()\n"),
+                nbformat.v4.new_code_cell("def parameters_per_layer(model):\n"
+                                          "    return {name: sum(p.numel() for p in "
+                                          "m.parameters(recurse=False))\n"
+                                          "            for name, m in model.named_modules()\n"
+                                          "            if list(m.parameters(recurse=False))}\n")]
+
+
+def replaced_then_exits(nb):
+    """Right answers, then a cell that redefines one, replaces one by its own result and
+    deletes the third, then a cell that exits the kernel."""
     nb.cells.append(nbformat.v4.new_code_cell(
         "def imagenet_normalize(images):\n"
         "    return images\n"
@@ -126,6 +135,7 @@ def replaced_later(nb):
         "\n"
         "parameters_per_layer = parameters_per_layer(model)\n"
         "del gray_to_rgb\n"))
+    nb.cells.append(nbformat.v4.new_code_cell("import os\n\nos._exit(0)"))
 
 
 def wrong_getting_started(nb):
@@ -180,11 +190,11 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
                               timeout=BAD_TIMEOUT)
         runs["import"] = grade(variant(folder, "import", raises_at_import), folder)
         runs["tamper"] = grade(variant(folder, "tamper", tampers_with_the_helpers), folder)
-        runs["exit"] = grade(variant(folder, "exit", exits), folder)
         runs["oom"] = grade(variant(folder, "oom", killed_like_out_of_memory, TRANSFER), folder)
         runs["deadline"] = grade(variant(folder, "deadline", sleeps_past_the_deadline), folder,
                                  deadline=DEADLINE)
-        runs["replaced"] = grade(variant(folder, "replaced", replaced_later), folder)
+        runs["exit"] = grade(variant(folder, "exit", replaced_then_exits), folder)
+        runs["unsaveable"] = grade(variant(folder, "unsaveable", dies_while_saved), folder)
         runs["wrong/0-getting-started"] = grade(
             variant(folder, "wrong", wrong_getting_started), folder)
         runs["wrong/1-transfer-learning"] = grade(
@@ -378,9 +388,9 @@ def test_a_cell_that_imports_gets_a_minute_whatever_the_timeout():
 
 
 def test_an_answer_replaced_later_keeps_its_points_and_the_cell_is_named(graded):
-    report = graded["replaced"].report
+    report = graded["exit"].report
     assert report.score == report.max_score, format_report(report)
-    last = len(graded["replaced"].executed.cells)
+    last = len(graded["exit"].executed.cells) - 1  # the cell before the one that exits
     messages = {r.question: r.message for r in report.results}
     assert f"later, cell {last} (`def imagenet_normalize(images):`) replaced it, and that " \
         "version does not pass (wrong): keep the right version" in messages["normalize"]
@@ -411,3 +421,11 @@ def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
     assert says in verdict.message, verdict.message
     untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"}}.get(part, set())
     assert {r.question for r in report.results if r.passed} == untouched
+
+
+def test_an_answer_that_kills_the_kernel_when_saved_costs_only_itself(graded):
+    report = graded["unsaveable"].report
+    assert statuses(report) == {"normalize": MISSING, "gray-to-rgb": PASSED,
+                                "parameters-per-layer": PASSED}
+    [problem] = report.problems
+    assert problem.startswith("the answers could not be saved after cell 2: the kernel died")

@@ -247,10 +247,13 @@ class _Kernel:
         code = _SAVE.format(names=list(names), folder=str(folder), tag=tag,
                             everything=everything)
         reply = self._execute(code, SAVE_TIMEOUT)
-        if reply is None:
-            run_sync(self.client.km.interrupt_kernel)()
-            restarted = "" if self._responsive() else "; the kernel was restarted"
-            return f"the kernel did not answer (still busy, or dead){restarted}"
+        if reply is None:  # serializing an answer hung or killed the kernel
+            if run_sync(self.client.km.is_alive)():
+                run_sync(self.client.km.interrupt_kernel)()
+                if self._execute("pass", RECOVER_TIMEOUT) is not None:
+                    return f"it took longer than {SAVE_TIMEOUT:g} s and was interrupted"
+            self._restart()
+            return f"the kernel died or hung; it was restarted: {_RESTARTED}"
         if reply.get("status") != "ok":
             return f"{reply.get('ename')}: {reply.get('evalue')}"
         return None
