@@ -1,12 +1,14 @@
 """The checks themselves, in process: they tell right answers from wrong, empty or broken ones.
 
 No kernel here: ``check`` runs the answer and judges it in the test process. The mutants and
-the alternative right answers are in ``tests/mutants/``.
+the alternative right answers are in ``tests/mutants/``; the right answers themselves are those
+of the solution notebooks, read from them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -16,17 +18,55 @@ import numpy as np
 import pytest
 import torch
 from mutants import ALTERNATIVES, MUTANTS
+from mutants import getting_started as gs_mutants
+from mutants import transfer_learning as tl_mutants
 from sklearn.decomposition import PCA
 
 from dlvision.data import normalize, to_rgb
 from dlvision.grading import PARTS, QUESTIONS, check, get_part
-from dlvision.grading.observe import Opaque, decode, encode, observe, to_data
+from dlvision.grading.observe import (
+    Opaque,
+    ReferenceRefused,
+    decode,
+    encode,
+    observe,
+    public_name,
+    refusing,
+    to_data,
+)
 from dlvision.grading.question import ERROR, NOT_ANSWERED, PASSED, WRONG
 from dlvision.models import parameters_per_layer
 from dlvision.transfer import extract_features, preprocess, svm_accuracy, truncate
 from dlvision.visualize import class_visualization_step, fooling_step, saliency_map
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the solution notebooks import before the cells that define the answers.
+PRELUDE = """\
+import torch
+from torch import nn
+
+from dlvision.data import IMAGENET_MEAN, IMAGENET_STD
+"""
+
+
+def solution_answers() -> dict[str, object]:
+    """Each question's answer as its solution notebook writes it: the cell that defines it, run
+    after the notebook's imports."""
+    answers = {}
+    for part in PARTS.values():
+        notebook = json.loads((ROOT / "solutions" / f"{part.id}.ipynb").read_text())
+        sources = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+        # One namespace per notebook, the answers defined in order: a later answer may call
+        # an earlier one (exercise 2's loop calls its own fooling step).
+        namespace = {"__name__": "solution"}
+        exec(PRELUDE, namespace)
+        for q in part.questions:
+            exec(next(s for s in sources if f"def {q.name}(" in s), namespace)
+            answers[q.id] = namespace[q.name]
+    return answers
+
+
+SOLUTIONS = solution_answers()
 
 
 def relu7_extractor(vgg):
@@ -56,7 +96,8 @@ def regularized_step(model, x, target, *, dy, dx, blur_sigma=0.0, l2_reg=1e-3, l
                      lr=lr)
 
 
-# Each question's answer written with the package's own implementation.
+# Each question's answer written with the package's own implementation: refused, but for
+# pca-features, whose reference is scikit-learn's.
 REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
               "parameters-per-layer": parameters_per_layer,
               "relu7-extractor": relu7_extractor, "preprocess-grey": preprocess,
@@ -97,17 +138,54 @@ def test_right_answers_written_differently_pass(question, answer):
     assert verdict.passed, verdict.message
 
 
-@pytest.mark.parametrize("question", sorted(REFERENCES))
-def test_reference_passes_in_under_a_second(question):
+@pytest.mark.parametrize("question", sorted(SOLUTIONS))
+def test_solution_passes_in_under_a_second(question):
     start = time.perf_counter()
-    verdict = check(question, REFERENCES[question])
+    verdict = check(question, SOLUTIONS[question])
     assert verdict.passed, verdict.message
     assert verdict.points == verdict.max_points == QUESTIONS[question].points
     assert time.perf_counter() - start < 1.0
 
 
-def test_every_question_has_a_reference_here():
-    assert set(REFERENCES) == set(QUESTIONS)
+def test_every_question_has_a_solution_and_a_reference_here():
+    assert set(SOLUTIONS) == set(REFERENCES) == set(QUESTIONS)
+
+
+@pytest.mark.parametrize("question", sorted(REFERENCES))
+def test_calling_the_package_s_reference_is_refused(question):
+    verdict = check(question, REFERENCES[question])
+    if not QUESTIONS[question].refuses:  # pca-features: the reference is scikit-learn's
+        assert verdict.passed, verdict.message
+        return
+    assert verdict.status == ERROR and verdict.points == 0
+    assert re.search(r"calls `(dlvision\.[\w.]+)`: write this yourself; `\1` is the "
+                     r"reference the grader uses\non input: ", verdict.message), verdict.message
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_refused_functions_raise_inside_the_block_only(question):
+    functions = QUESTIONS[question].refuses
+    codes = [getattr(f, "__wrapped__", f).__code__ for f in functions]
+    with refusing(functions):
+        for function in functions:
+            with pytest.raises(ReferenceRefused, match=r"write this yourself; `dlvision\."):
+                function(None)
+    assert [getattr(f, "__wrapped__", f).__code__ for f in functions] == codes
+
+
+def test_refusal_is_undone_when_the_answer_raises():
+    with pytest.raises(ReferenceRefused), refusing([normalize]):
+        normalize(torch.zeros(3, 1, 1))
+    assert torch.equal(normalize(torch.zeros(3, 1, 1)),
+                       -torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1) / torch.tensor(
+                           [0.229, 0.224, 0.225]).view(3, 1, 1))
+
+
+def test_refused_functions_are_named_by_their_public_path():
+    assert public_name(normalize) == "dlvision.data.normalize"
+    assert public_name(truncate) == "dlvision.models.truncate"
+    assert public_name(extract_features) == "dlvision.transfer.extract_features"
+    assert public_name(parameters_per_layer) == "dlvision.models.parameters_per_layer"
 
 
 def not_answered(*args, **kwargs):
@@ -166,11 +244,11 @@ def test_passing_the_result_instead_of_the_function_is_explained():
 
 def test_unknown_question_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown question 'normalise'.*normalize"):
-        check("normalise", normalize)
+        check("normalise", SOLUTIONS["normalize"])
 
 
 def test_check_prints_the_verdict_and_returns_it(capsys):
-    verdict = check("gray-to-rgb", to_rgb)
+    verdict = check("gray-to-rgb", SOLUTIONS["gray-to-rgb"])
     assert capsys.readouterr().out == "✔ gray-to-rgb: passed (1/1 points)\n"
     assert (verdict.passed, verdict.points, verdict.max_points) == (True, 1, 1)
 
@@ -185,7 +263,7 @@ def test_check_prints_the_verdict_and_returns_it(capsys):
 def test_check_leaves_the_random_state_alone():
     torch.manual_seed(123)
     state = torch.random.get_rng_state()
-    check("parameters-per-layer", parameters_per_layer)  # builds models, which draws weights
+    check("parameters-per-layer", SOLUTIONS["parameters-per-layer"])  # builds models: draws
     check("normalize", lambda x: torch.rand_like(x))
     assert torch.equal(torch.random.get_rng_state(), state)
 
@@ -215,7 +293,7 @@ def test_observe_records_an_input_changed_in_place():
     question = QUESTIONS["normalize"]
     cases = observe(question, lambda x: x.mul_(2))["cases"]
     assert cases[0]["modified_input"] is True
-    cases = observe(question, normalize)["cases"]
+    cases = observe(question, SOLUTIONS["normalize"])["cases"]
     assert not any(case["modified_input"] for case in cases)
 
 
@@ -263,7 +341,7 @@ def test_results_add_up():
     for part in PARTS.values():
         assert part.max_points == sum(q.points for q in part.questions) > 0
     assert sum(p.max_points for p in PARTS.values()) == sum(q.points for q in QUESTIONS.values())
-    verdict = check("normalize", normalize)
+    verdict = check("normalize", SOLUTIONS["normalize"])
     assert verdict.to_dict() == {"id": "normalize", "status": PASSED, "passed": True,
                                  "points": 2, "max_points": 2, "feedback": ""}
 
@@ -281,3 +359,44 @@ def test_reference_counts_vgg16_layer_by_layer():
     assert len(counts) == 13 + 3
     assert sum(counts.values()) == 138_357_544
     assert list(counts)[:2] == ["features.0", "features.2"]  # in the network's order
+
+
+@pytest.mark.parametrize(("question", "mutant", "says"), [
+    ("normalize", gs_mutants.statistics_in_float32,
+     "float16 in [0, 1]\nexpected dtype torch.float16, got torch.float32"),
+    ("parameters-per-layer", gs_mutants.leaf_modules_only,
+     "`block` has children and also parameters of its own (scale: 4 values)"),
+    ("l2-features", tl_mutants.unguarded_division,
+     "row 1 of your X is NaN: image 1's features are all zero"),
+    ("svm-accuracy", tl_mutants.fitted_on_test_set,
+     "that is the accuracy of an SVM fitted on the test set"),
+    ("svm-accuracy", tl_mutants.trained_on_train_and_test,
+     "that is the accuracy of an SVM fitted on the test set (alone or with the training set)"),
+    ("svm-accuracy", tl_mutants.training_accuracy, "that is the accuracy on the training set"),
+    ("svm-accuracy", tl_mutants.train_and_test_swapped,
+     "fitted on the test set and scored on the training set"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_feedback_names_the_mistake(question, mutant, says):
+    verdict = check(question, mutant)
+    assert verdict.points == 0 and says in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize(("question", "guard"), [
+    ("normalize", "dtype=images.dtype"),
+    ("parameters-per-layer", "do not keep the leaves only"),
+    ("l2-features", ".clamp_min(1e-12), so that a row of zeros stays zero"),
+])
+def test_hints_name_the_guard(question, guard):
+    hint = QUESTIONS[question].hint
+    assert guard in hint
+    # No norm without its guard: dividing by a bare norm turns a row of zeros into NaN.
+    assert not re.search(r"norm\(dim=1, keepdim=True\)(?!\.clamp_min)", hint)
+
+
+def test_answers_built_from_torchvision_and_sklearn_pieces_pass():
+    """Refusing the package's references leaves torch, torchvision and scikit-learn alone."""
+    for question, answer in [("normalize", gs_mutants.normalize_with_torchvision),
+                             ("preprocess-grey", tl_mutants.preprocess_with_transforms),
+                             ("l2-features", tl_mutants.features_with_sklearn),
+                             ("pca-features", pca_features)]:
+        assert check(question, answer).passed, question

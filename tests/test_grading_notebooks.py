@@ -1,7 +1,8 @@
 """``dlvision grade`` on whole notebooks: solutions, untouched exercises and bad submissions.
 
 Each notebook is graded once per test session (a kernel start and the notebook's imports cost
-a few seconds); the tests then read the shared reports.
+a few seconds); the tests then read the shared reports. The bad submissions are the solution
+notebooks edited: a cell that kills the kernel appended, a wrong answer swapped in.
 """
 
 from __future__ import annotations
@@ -19,16 +20,25 @@ import pytest
 
 from dlvision.cli import main
 from dlvision.grading import get_part
-from dlvision.grading.question import MISSING, NOT_ANSWERED, PASSED, WRONG
-from dlvision.grading.report import Report, format_report
-from dlvision.grading.runner import find_part, grade_notebook
+from dlvision.grading.question import ERROR, MISSING, NOT_ANSWERED, PASSED, WRONG
+from dlvision.grading.report import NOT_RUN, Report, format_report
+from dlvision.grading.runner import SETUP_TIMEOUT, cell_limit, find_part, grade_notebook
 from dlvision.models import pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 GETTING_STARTED = ROOT / "solutions" / "0-getting-started.ipynb"
+TRANSFER = ROOT / "solutions" / "1-transfer-learning.ipynb"
 BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
+# Seconds for the notebook that sleeps an hour: its first cell, which needs no import, must
+# run before then even on a busy machine.
+DEADLINE = 20
+# A right answer that needs no import, for the notebooks that must not wait for torch.
+GRAY_TO_RGB = ("def gray_to_rgb(images):\n"
+               "    if images.shape[1] == 3:\n"
+               "        return images\n"
+               "    return images.repeat(1, 3, 1, 1)\n")
 
 
 def sha256(path: Path) -> str:
@@ -49,28 +59,34 @@ def grade(path: Path, folder: Path, **kwargs) -> Graded:
     return Graded(report, nbformat.read(executed, as_version=4), sha256(path) == before)
 
 
-def variant(folder: Path, name: str, edit) -> Path:
-    """A copy of the getting-started solution, edited."""
-    nb = nbformat.read(GETTING_STARTED, as_version=4)
+def variant(folder: Path, name: str, edit, solution: Path = GETTING_STARTED) -> Path:
+    """A copy of a solution notebook (the getting-started one by default), edited."""
+    nb = nbformat.read(solution, as_version=4)
     edit(nb)
-    path = folder / f"{name}.ipynb"
+    path = folder / f"{solution.stem}-{name}.ipynb"
     nbformat.write(nb, path)
     return path
 
 
-def code_index(nb, start: str) -> int:
+def swap_answer(nb, name: str, body: str) -> None:
+    """Replace the solution block of the cell defining ``name`` with ``body`` (indented)."""
+    cell = nb.cells[code_index(nb, "", f"def {name}(")]
+    head, rest = cell.source.split("### BEGIN SOLUTION\n")
+    _, tail = rest.split("### END SOLUTION")
+    cell.source = (head.rstrip(" ") + "".join(f"    {line}\n" for line in body.splitlines())
+                   + tail.lstrip())
+
+
+def code_index(nb, start: str, contains: str = "") -> int:
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-                and c.source.startswith(start))
+                and c.source.startswith(start) and contains in c.source)
 
 
 def loops_forever(nb):
     """A loop, then an answer. Nothing heavy to import: under load, importing torch could take
     longer than the short time limit of this notebook."""
     nb.cells = [nbformat.v4.new_code_cell("while True:\n    pass"),
-                nbformat.v4.new_code_cell("def gray_to_rgb(images):\n"
-                                          "    if images.shape[1] == 3:\n"
-                                          "        return images\n"
-                                          "    return images.repeat(1, 3, 1, 1)\n")]
+                nbformat.v4.new_code_cell(GRAY_TO_RGB)]
 
 
 def raises_at_import(nb):
@@ -78,7 +94,75 @@ def raises_at_import(nb):
     cell.source = cell.source.replace("import dlvision\n", "import dlvision_is_not_installed\n")
 
 
+def killed_like_out_of_memory(nb):
+    """The out-of-memory killer's signal, after the last cell."""
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)"))
+
+
+def sleeps_past_the_deadline(nb):
+    """An answer, a cell that ignores interrupts and sleeps an hour, then another answer."""
+    nb.cells = [nbformat.v4.new_code_cell(GRAY_TO_RGB),
+                nbformat.v4.new_code_cell("import signal\nimport time\n\n"
+                                          "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                          "time.sleep(3600)"),
+                nbformat.v4.new_code_cell("def imagenet_normalize(images):\n"
+                                          "    return images\n"),
+                nbformat.v4.new_code_cell("print('never printed')")]
+
+
+def dies_while_saved(nb):
+    """An answer whose serialization kills the kernel, between two right answers."""
+    nb.cells = [nbformat.v4.new_code_cell(GRAY_TO_RGB),
+                nbformat.v4.new_code_cell("import os\n\n\nclass Boom:\n"
+                                          "    def __reduce__(self):\n"
+                                          "        os._exit(1)\n\n\n"
+                                          "imagenet_normalize = Boom()\n"),
+                nbformat.v4.new_code_cell("def parameters_per_layer(model):\n"
+                                          "    return {name: sum(p.numel() for p in "
+                                          "m.parameters(recurse=False))\n"
+                                          "            for name, m in model.named_modules()\n"
+                                          "            if list(m.parameters(recurse=False))}\n")]
+
+
+def replaced_then_exits(nb):
+    """Right answers, then a cell that redefines one, replaces one by its own result and
+    deletes the third, then a cell that exits the kernel."""
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "def imagenet_normalize(images):\n"
+        "    return images\n"
+        "\n"
+        "\n"
+        "parameters_per_layer = parameters_per_layer(model)\n"
+        "del gray_to_rgb\n"))
+    nb.cells.append(nbformat.v4.new_code_cell("import os\n\nos._exit(0)"))
+
+
+def wrong_getting_started(nb):
+    """Statistics in float32 (a float16 batch comes back float32), the package's to_rgb, and
+    the leaves' parameters only."""
+    swap_answer(nb, "imagenet_normalize", "mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)\n"
+                "std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)\n"
+                "return (images - mean) / std")
+    swap_answer(nb, "gray_to_rgb", "return dlvision.data.to_rgb(images)")
+    swap_answer(nb, "parameters_per_layer",
+                "return {name: sum(p.numel() for p in module.parameters())\n"
+                "        for name, module in model.named_modules()\n"
+                "        if not list(module.children()) and list(module.parameters())}")
+
+
+def wrong_transfer(nb):
+    """The package's truncate, features divided by a norm that may be 0, an SVM fitted on the
+    test set."""
+    swap_answer(nb, "relu7_extractor", 'return dlvision.transfer.truncate(vgg, "relu7").eval()')
+    cell = nb.cells[code_index(nb, "", "def extract_l2_features(")]
+    cell.source = cell.source.replace("X / norms.clamp_min(1e-12)", "X / norms")
+    swap_answer(nb, "svm_test_accuracy", "svm = LinearSVC(C=C).fit(X_test, y_test)\n"
+                "return float(svm.score(X_test, y_test))")
+
+
 def tampers_with_the_helpers(nb):
+    swap_answer(nb, "imagenet_normalize", "return images")
     nb.cells.append(nbformat.v4.new_code_cell(
         "import dlvision.data\n"
         "import dlvision.grading\n"
@@ -107,6 +191,15 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
                               timeout=BAD_TIMEOUT)
         runs["import"] = grade(variant(folder, "import", raises_at_import), folder)
         runs["tamper"] = grade(variant(folder, "tamper", tampers_with_the_helpers), folder)
+        runs["oom"] = grade(variant(folder, "oom", killed_like_out_of_memory, TRANSFER), folder)
+        runs["deadline"] = grade(variant(folder, "deadline", sleeps_past_the_deadline), folder,
+                                 deadline=DEADLINE)
+        runs["exit"] = grade(variant(folder, "exit", replaced_then_exits), folder)
+        runs["unsaveable"] = grade(variant(folder, "unsaveable", dies_while_saved), folder)
+        runs["wrong/0-getting-started"] = grade(
+            variant(folder, "wrong", wrong_getting_started), folder)
+        runs["wrong/1-transfer-learning"] = grade(
+            variant(folder, "wrong", wrong_transfer, TRANSFER), folder)
     return runs
 
 
@@ -142,7 +235,7 @@ def check_verdicts(executed) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("kind", ["solution", "exercise"])
+@pytest.mark.parametrize("kind", ["solution", "exercise", "wrong"])
 def test_checks_in_the_notebook_agree_with_the_grader(graded, kind, path):
     run = graded[f"{kind}/{path.stem}"]
     assert check_verdicts(run.executed) == statuses(run.report)
@@ -226,6 +319,12 @@ def test_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, content, messa
     assert path.read_bytes() == content
 
 
+@pytest.mark.parametrize("option", ["--timeout", "--deadline"])
+def test_time_limits_must_be_positive(tmp_path, option):
+    code, _, err = run_cli("grade", str(tmp_path / "0-getting-started.ipynb"), option, "0")
+    assert code == 2 and f"{option} must be a positive number of seconds, got 0" in err
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path):
     code, _, err = run_cli("grade", str(tmp_path / "nowhere.ipynb"))
     assert code == 2 and "nowhere.ipynb" in err
@@ -256,3 +355,78 @@ def test_the_table_lists_failed_cells_and_the_feedback(graded):
     text = format_report(graded["loops"].report)
     assert "Cells that did not run cleanly" in text
     assert re.search(r"cell \d+ \(while True:\): timeout: ran longer than 5 s", text)
+
+
+@pytest.mark.parametrize("run", ["exit", "oom"])
+def test_a_kernel_killed_after_the_answers_keeps_every_point(graded, run):
+    report = graded[run].report
+    assert report.score == report.max_score, format_report(report)
+    [cell] = report.cells
+    assert cell.status == "kernel died" and cell.index == len(graded[run].executed.cells)
+    assert "the answers saved before it are still graded" in cell.error
+
+
+def test_the_deadline_holds_and_the_cells_left_are_not_run(graded):
+    report = graded["deadline"].report
+    assert report.seconds < DEADLINE + 120  # the cell alone would have slept an hour
+    sleeping, *left = report.cells
+    assert (sleeping.index, sleeping.status) == (2, "timeout")
+    assert f"still running when the notebook's deadline of {DEADLINE} s was reached" in \
+        sleeping.error and "the kernel was restarted" in sleeping.error  # it ignored SIGINT
+    assert [(c.index, c.status) for c in left] == [(3, NOT_RUN), (4, NOT_RUN)]
+    results = {r.question: r for r in report.results}
+    assert results["gray-to-rgb"].status == PASSED  # saved before the cell that hung
+    assert results["normalize"].status == MISSING
+    assert "the deadline was reached before cell 3" in results["normalize"].message
+    assert "cells 3 to 4 (2 code cells): not run" in format_report(report)
+
+
+def test_a_cell_that_imports_gets_a_minute_whatever_the_timeout():
+    assert cell_limit(nbformat.v4.new_code_cell("import torch\nx = 1"), 5) == SETUP_TIMEOUT
+    assert cell_limit(nbformat.v4.new_code_cell("x = 1\nfrom torch import nn"), 5) == SETUP_TIMEOUT
+    assert cell_limit(nbformat.v4.new_code_cell("x = 'import torch'"), 5) == 5
+    assert cell_limit(nbformat.v4.new_code_cell("import torch"), 300) == 300
+
+
+def test_an_answer_replaced_later_keeps_its_points_and_the_cell_is_named(graded):
+    report = graded["exit"].report
+    assert report.score == report.max_score, format_report(report)
+    last = len(graded["exit"].executed.cells) - 1  # the cell before the one that exits
+    messages = {r.question: r.message for r in report.results}
+    assert f"later, cell {last} (`def imagenet_normalize(images):`) replaced it, and that " \
+        "version does not pass (wrong): keep the right version" in messages["normalize"]
+    assert f"later, cell {last} (`def imagenet_normalize(images):`) deleted it" in \
+        messages["gray-to-rgb"]
+    assert "replaced it, and that version does not pass (error)" in \
+        messages["parameters-per-layer"]
+    assert "Feedback:" in format_report(report)
+
+
+@pytest.mark.parametrize(("part", "question", "status", "says"), [
+    ("0-getting-started", "normalize", WRONG,
+     "float16 in [0, 1]\nexpected dtype torch.float16, got torch.float32"),
+    ("0-getting-started", "gray-to-rgb", ERROR,
+     "write this yourself; `dlvision.data.to_rgb` is the reference the grader uses"),
+    ("0-getting-started", "parameters-per-layer", WRONG,
+     "`block` has children and also parameters of its own"),
+    ("1-transfer-learning", "relu7-extractor", ERROR,
+     "write this yourself; `dlvision.models.truncate` is the reference the grader uses"),
+    ("1-transfer-learning", "l2-features", WRONG, "row 1 of your X is NaN"),
+    ("1-transfer-learning", "svm-accuracy", WRONG, "an SVM fitted on the test set"),
+])
+def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
+        graded, part, question, status, says):
+    report = graded[f"wrong/{part}"].report
+    [verdict] = [r for r in report.results if r.question == question]
+    assert verdict.status == status and verdict.points == 0
+    assert says in verdict.message, verdict.message
+    untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"}}.get(part, set())
+    assert {r.question for r in report.results if r.passed} == untouched
+
+
+def test_an_answer_that_kills_the_kernel_when_saved_costs_only_itself(graded):
+    report = graded["unsaveable"].report
+    assert statuses(report) == {"normalize": MISSING, "gray-to-rgb": PASSED,
+                                "parameters-per-layer": PASSED}
+    [problem] = report.problems
+    assert problem.startswith("the answers could not be saved after cell 2: the kernel died")

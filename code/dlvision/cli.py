@@ -108,12 +108,14 @@ def _assign(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from .grading.report import format_report
-    from .grading.runner import DEFAULT_TIMEOUT, grade_notebook
+    from .grading.runner import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, grade_notebook
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-    if timeout <= 0:
-        raise ValueError(f"--timeout must be a positive number of seconds, got {timeout:g}")
-    report = grade_notebook(args.notebook, timeout=timeout, part=args.part,
+    deadline = DEFAULT_DEADLINE if args.deadline is None else args.deadline
+    for option, seconds in (("--timeout", timeout), ("--deadline", deadline)):
+        if not seconds > 0:
+            raise ValueError(f"{option} must be a positive number of seconds, got {seconds:g}")
+    report = grade_notebook(args.notebook, timeout=timeout, deadline=deadline, part=args.part,
                             executed=args.executed)
     print(format_report(report))
     if args.json:
@@ -213,15 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser(
         "grade", help="grade an exercise notebook; the file is never modified",
-        description="Execute a copy of NOTEBOOK in the mini profile, then check every answer "
-        "of its exercise; print a table of points and feedback. The exit status is 0 whatever "
-        "the score, 2 when NOTEBOOK cannot be graded at all.")
+        description="Execute a copy of NOTEBOOK in the mini profile, saving each answer after "
+        "the cell that defines it, then check every answer of its exercise; print a table of "
+        "points and feedback. The exit status is 0 whatever the score, 2 when NOTEBOOK cannot "
+        "be graded at all.")
     grade.add_argument("notebook", help="the .ipynb file to grade")
     grade.add_argument("--json", metavar="FILE", default=None,
                        help="also write the report as JSON (score, max_score, questions)")
     grade.add_argument("--timeout", metavar="S", type=float, default=None,
-                       help="seconds each cell, and each answer on the checks' inputs, may run "
-                       "(default: 120)")
+                       help="seconds each cell may run (default: 120; a cell that imports gets "
+                       "at least 60); an answer gets at most 20 on the checks' inputs")
+    grade.add_argument("--deadline", metavar="S", type=float, default=None,
+                       help="seconds the whole notebook may run (default: 600); the cells left "
+                       "then are reported as not run, and the answers saved before are checked")
     grade.add_argument("--part", default=None,
                        help="the exercise (e.g. 0-getting-started); default: the notebook's "
                        "metadata, else its file name")

@@ -7,6 +7,9 @@ import torch
 from torch import nn
 from torchvision.transforms import functional as TF
 
+import dlvision
+from dlvision.data import normalize as reference_normalize
+
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
@@ -73,6 +76,18 @@ def normalize_by_division_first(x):
     return x / _stats(x, STD) - _stats(x, MEAN)
 
 
+def statistics_in_float32(x):
+    """Statistics made with torch.tensor's default dtype: a float16 batch comes back float32."""
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def calls_the_reference(x):
+    """Calls the package's reference instead of writing the normalization."""
+    return reference_normalize(x)
+
+
 def normalize_with_torchvision(x):
     return TF.normalize(x, MEAN, STD)
 
@@ -124,6 +139,11 @@ def squeezed_batch(x):
 def two_copies(x):
     """Off by one: two copies of the channel."""
     return x if x.shape[1] == 3 else x.repeat(1, 2, 1, 1)
+
+
+def calls_to_rgb(x):
+    """Calls the package's reference, dlvision.data.to_rgb."""
+    return dlvision.data.to_rgb(x)
 
 
 def gray_with_expand(x):
@@ -180,11 +200,47 @@ def first_dimension_only(model):
             if _own(m)}
 
 
-def parameters_with_numpy(model):
+def leaf_modules_only(model):
+    """Counts the parameters of the leaf modules: a module with children and parameters of
+    its own is left out."""
+    return {name: sum(p.numel() for p in m.parameters()) for name, m in model.named_modules()
+            if not list(m.children()) and _own(m)}
+
+
+def weight_and_bias_only(model):
+    """Counts the `weight` and `bias` attributes of each module: a parameter with another
+    name (a learned scale) is missed."""
     return {name: np.prod(p.shape) + (np.prod(m.bias.shape) if getattr(m, "bias", None)
                                       is not None else 0)
             for name, m in model.named_modules() if (p := getattr(m, "weight", None))
             is not None and isinstance(p, nn.Parameter)}
+
+
+def calls_parameters_per_layer(model):
+    """Calls the package's reference, dlvision.models.parameters_per_layer."""
+    return dlvision.models.parameters_per_layer(model)
+
+
+def counts_with_count_parameters(model):
+    """Counts each module with the package's count_parameters(module, recurse=False)."""
+    from dlvision.models import count_parameters
+
+    counts = {name: count_parameters(m, recurse=False) for name, m in model.named_modules()}
+    return {name: n for name, n in counts.items() if n}
+
+
+def parameters_by_recursion(model):
+    counts: dict[str, int] = {}
+
+    def walk(module: nn.Module, prefix: str) -> None:
+        own = sum(p.numel() for p in module._parameters.values() if p is not None)
+        if own:
+            counts[prefix] = own
+        for name, child in module.named_children():
+            walk(child, f"{prefix}.{name}" if prefix else name)
+
+    walk(model, "")
+    return counts
 
 
 def parameters_from_named_parameters(model):
@@ -198,16 +254,19 @@ def parameters_from_named_parameters(model):
 MUTANTS = {
     "normalize": [no_std_division, mean_and_std_swapped, channels_reversed, batch_statistics,
                   in_place, statistics_along_width, pixels_in_0_255, last_channel_skipped,
-                  float64_result, normalize_by_division_first],
+                  float64_result, normalize_by_division_first, statistics_in_float32,
+                  calls_the_reference],
     "gray-to-rgb": [repeat_along_height, repeat_even_rgb, zeros_for_green_and_blue,
-                    luminance_weights, converted_to_float, squeezed_batch, two_copies],
+                    luminance_weights, converted_to_float, squeezed_batch, two_copies,
+                    calls_to_rgb],
     "parameters-per-layer": [trainable_only, weights_only, buffers_counted, containers_included,
                              tensors_not_scalars, layers_without_parameters,
-                             first_dimension_only],
+                             first_dimension_only, leaf_modules_only, weight_and_bias_only,
+                             calls_parameters_per_layer, counts_with_count_parameters],
 }
 
 ALTERNATIVES = {
     "normalize": [normalize_with_torchvision, normalize_with_indexing],
     "gray-to-rgb": [gray_with_expand, gray_with_cat],
-    "parameters-per-layer": [parameters_with_numpy, parameters_from_named_parameters],
+    "parameters-per-layer": [parameters_by_recursion, parameters_from_named_parameters],
 }

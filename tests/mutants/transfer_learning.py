@@ -19,6 +19,9 @@ from torch.utils.data import DataLoader
 from torchvision import transforms as T
 from torchvision.transforms import functional as TF
 
+import dlvision
+from dlvision.transfer import extract_features, svm_accuracy
+
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
@@ -85,6 +88,11 @@ def convolutional_part_only(vgg):
 def returns_the_features_of_a_batch(vgg):
     """Calls the network instead of returning a module."""
     return vgg(torch.zeros(1, 3, 32, 32))
+
+
+def calls_truncate(vgg):
+    """Calls the package's reference, dlvision.transfer.truncate, instead of cutting."""
+    return dlvision.transfer.truncate(vgg, "relu7").eval()
 
 
 def extractor_by_replacing_the_head(vgg):
@@ -210,6 +218,11 @@ def luminance_weighted_channels(image, size=224):
     return _normalize(x)
 
 
+def calls_preprocess(image, size=224):
+    """Calls the package's reference, dlvision.data.preprocess."""
+    return dlvision.data.preprocess(image, size=size)
+
+
 def preprocess_with_pil(image, size=224):
     if not isinstance(image, Image.Image):
         image = TF.to_pil_image(image)  # a float tensor in [0, 1] becomes 8-bit grey
@@ -320,6 +333,18 @@ def in_memory_only(extractor, dataset, batch_size=64):
     return F.normalize(X, dim=1), dataset.targets
 
 
+def unguarded_division(extractor, dataset, batch_size=64):
+    """Divides each row by its norm without a guard: a row of zeros becomes NaN."""
+    X, y = _features(extractor, dataset, batch_size)
+    return X / X.norm(dim=1, keepdim=True), y
+
+
+def calls_extract_features(extractor, dataset, batch_size=64):
+    """Calls the package's reference, dlvision.transfer.extract_features."""
+    return extract_features(extractor, dataset, batch_size=batch_size, cache=False,
+                            progress=False)
+
+
 def features_with_sklearn(extractor, dataset, batch_size=64):
     extractor.eval()
     rows, labels = [], []
@@ -339,7 +364,8 @@ def features_one_image_at_a_time(extractor, dataset, batch_size=64):
             rows.append(extractor(image.unsqueeze(0)).view(-1))
             labels.append(label)
     X = torch.stack(rows)
-    return X / torch.linalg.vector_norm(X, dim=1, keepdim=True), torch.tensor(labels)
+    norms = torch.linalg.vector_norm(X, dim=1, keepdim=True)
+    return X / torch.where(norms > 0, norms, 1.0), torch.tensor(labels)  # 0 / 1 for a zero row
 
 
 # svm-accuracy ---------------------------------------------------------------------------------
@@ -401,6 +427,16 @@ def logistic_regression(X_train, y_train, X_test, y_test, C=1.0):
 def rbf_kernel(X_train, y_train, X_test, y_test, C=1.0):
     """A kernel SVM (RBF), not a linear one."""
     return _fit(SVC(C=C), X_train, y_train).score(X_test, y_test)
+
+
+def fitted_on_test_set(X_train, y_train, X_test, y_test, C=1.0):
+    """Fits the SVM on the test set, then scores it there."""
+    return _fit(LinearSVC(C=C), X_test, y_test).score(X_test, y_test)
+
+
+def calls_svm_accuracy(X_train, y_train, X_test, y_test, C=1.0):
+    """Calls the package's reference, dlvision.transfer.svm_accuracy."""
+    return svm_accuracy(X_train, y_train, X_test, y_test, C=C)
 
 
 def majority_class(X_train, y_train, X_test, y_test, C=1.0):
@@ -497,18 +533,20 @@ MUTANTS = {
     "relu7-extractor": [cut_at_fc7, cut_at_relu6, dropout_left_in_training_mode,
                         frozen_but_training_mode, classifier_only_in_eval_mode, whole_network,
                         avgpool_forgotten, flatten_forgotten, convolutional_part_only,
-                        returns_the_features_of_a_batch],
+                        returns_the_features_of_a_batch, calls_truncate],
     "preprocess-grey": [not_normalized, mean_and_std_swapped, channel_not_repeated,
                         nearest_neighbour_resize, shrinks_without_antialiasing,
                         resize_then_center_crop, pixels_left_in_0_255, width_and_height_swapped,
                         half_half_normalization, size_ignored, default_size_256,
-                        batch_dimension_added, luminance_weighted_channels],
+                        batch_dimension_added, luminance_weighted_channels, calls_preprocess],
     "l2-features": [l1_normalized, columns_normalized, squared_norm, whole_matrix_normalized,
                     not_normalized_features, extractor_in_training_mode, not_flattened,
-                    shuffled_loader, last_batch_dropped, first_batch_only, in_memory_only],
+                    shuffled_loader, last_batch_dropped, first_batch_only, in_memory_only,
+                    unguarded_division, calls_extract_features],
     "svm-accuracy": [training_accuracy, train_and_test_swapped, C_ignored, wrong_default_C,
                      percentage, error_rate, number_right, trained_on_train_and_test,
-                     logistic_regression, rbf_kernel, majority_class],
+                     logistic_regression, rbf_kernel, majority_class, fitted_on_test_set,
+                     calls_svm_accuracy],
     "pca-features": [pca_fitted_on_train_and_test, pca_fitted_again_on_test, not_centred,
                      test_centred_on_its_own_mean, whitened, smallest_components,
                      n_components_ignored, returns_the_reconstruction],

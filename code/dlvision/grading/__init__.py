@@ -9,31 +9,34 @@ prints the verdict (passed, or the input it was tried on, what was expected, wha
 and a hint) and returns a ``CheckResult``. It never raises for a wrong answer.
 
 ``dlvision grade NOTEBOOK`` (``runner.grade_notebook``) grades a whole notebook with the same
-checks: it executes a copy, collects what the notebook defined, and runs every check of its
-part. The questions of each part are in ``checks/``.
+checks: it executes a copy, saves what the notebook defines as it goes, and runs every check of
+its part. The questions of each part are in ``checks/``.
 
 Trust model
 -----------
 A check has two halves. ``observe`` runs the student's answer on the question's inputs and
 records plain data (tensors, numbers, strings); ``judge`` recomputes the inputs, runs the
-package's reference implementation and compares. In the notebook both run in the student's
-kernel: that is feedback, and the student can fool only themselves. When grading, the halves
-are split across processes:
+package's reference implementation and compares. While the answer runs, the package functions
+that compute what the question asks (``Question.refuses``) raise "write this yourself": the
+answer must be the student's own. In the notebook both halves run in the student's kernel: that
+is feedback, and the student can fool only themselves. When grading, they are split across
+processes:
 
-1. the notebook runs, on a copy, in its own kernel (mini profile, a time limit per cell);
-2. the names the part asks for are serialized there with cloudpickle;
-3. a separate *sandbox* process loads them and runs ``observe`` (a time limit per question,
+1. the notebook runs, on a copy, in its own kernel (mini profile, a time limit per cell, a
+   deadline for the whole notebook);
+2. after each cell, the names the part asks for that the cell defined or changed are serialized
+   there with cloudpickle, so that a later crash, hang or redefinition loses none of them;
+3. a separate *sandbox* process loads them and runs ``observe`` (a time limit per answer,
    restarted after a timeout or a crash), and sends the observations back as JSON;
 4. the grader process, whose references were imported before any student code ran, runs
    ``judge``. It never executes student code and never unpickles what the student produced.
 
 So redefining ``check``, deleting ``dlvision`` or monkeypatching the references inside the
 notebook (or inside an answer) changes nothing: the grade depends only on what the answers
-return on the grader's inputs. What a grade does not prove: that the student wrote the code
-(calling the package's reference passes the check; read the code for that), and that the
-machine is safe. The notebook and the answers run as the user who runs ``dlvision grade``,
-with that user's files and network: grade untrusted submissions inside a disposable container
-or virtual machine, one submission at a time.
+return on the grader's inputs. What a grade does not prove: that the machine is safe. The
+notebook and the answers run as the user who runs ``dlvision grade``, with that user's files and
+network: grade untrusted submissions inside a disposable container or virtual machine, one
+submission at a time.
 """
 
 from __future__ import annotations

@@ -39,6 +39,12 @@ def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
                 return result(question, NOT_ANSWERED,
                               f"not answered yet: replace `raise NotImplementedError()` in "
                               f"`{name}` with your code")
+            if "refused" in obs:
+                reference = str(obs["refused"])
+                return result(question, ERROR,
+                              f"`{name}` calls `{reference}`: write this yourself; "
+                              f"`{reference}` is the reference the grader uses\n"
+                              f"on input: {case.description}")
             if "error" in obs:
                 return result(question, ERROR,
                               f"`{name}` raised {obs['error']}\non input: {case.description}")

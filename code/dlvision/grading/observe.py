@@ -5,14 +5,21 @@ what came back, or the exception it raised, and whether it changed its input. Wh
 is plain data (tensors, numbers, strings, lists, tuples, dicts), so that ``dlvision grade`` can
 run it in a separate process and send the result back as JSON: the process that decides the
 grade never runs the student's code and never unpickles anything the student produced.
+
+While the answer runs, the package functions the question asks the student to write
+(``Question.refuses``) raise ``ReferenceRefused``: see ``refusing``.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Iterator
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, NoReturn
 
 import torch
 
@@ -73,6 +80,64 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+class ReferenceRefused(Exception):
+    """An answer called a package function that its question asks the student to write."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name  # e.g. "dlvision.data.normalize"
+
+    def __str__(self) -> str:
+        return f"write this yourself; `{self.name}` is the reference the grader uses"
+
+
+def public_name(function: Callable[..., Any]) -> str:
+    """The shortest import path of a package function: ``dlvision.data.normalize`` rather
+    than ``dlvision.data.transforms.normalize``, where the package re-exports it."""
+    parts = function.__module__.split(".")
+    while len(parts) > 1 and getattr(sys.modules.get(".".join(parts[:-1])),
+                                     function.__name__, None) is function:
+        parts.pop()
+    return ".".join([*parts, function.__qualname__])
+
+
+def _refuse(name: str, *args: Any, **kwargs: Any) -> NoReturn:
+    raise ReferenceRefused(name)
+
+
+def _call_instead(*args, __dlvision_instead__=None, **kwargs):
+    # The code a refused function runs: it calls what its keyword default holds, ``_refuse``.
+    return __dlvision_instead__(*args, **kwargs)
+
+
+@contextmanager
+def refusing(functions: Sequence[Callable[..., Any]]) -> Iterator[None]:
+    """Inside the block, calling any of ``functions`` raises ``ReferenceRefused``.
+
+    A notebook that ran ``from dlvision.data import normalize`` holds the function object
+    itself, and cloudpickle hands the sandbox that very object: replacing the attribute of
+    ``dlvision.data`` would not reach it. So the function object's own code is swapped, which
+    every reference to it sees, and restored on leaving the block. A decorated function (e.g.
+    by ``torch.inference_mode()``) is refused through the function it wraps.
+    """
+    swapped: list[tuple[types.FunctionType, types.CodeType, dict | None]] = []
+    try:
+        for function in dict.fromkeys(functions):  # each once, in order
+            target = inspect.unwrap(function)
+            if not isinstance(target, types.FunctionType) or target.__closure__:
+                raise TypeError(f"cannot refuse {function!r}: Question.refuses holds plain "
+                                "functions only")
+            swapped.append((target, target.__code__, target.__kwdefaults__))
+            target.__kwdefaults__ = {"__dlvision_instead__": partial(_refuse,
+                                                                     public_name(function))}
+            target.__code__ = _call_instead.__code__
+        yield
+    finally:
+        for target, code, kwdefaults in reversed(swapped):
+            target.__code__ = code
+            target.__kwdefaults__ = kwdefaults
+
+
 def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:
     return [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
 
@@ -86,7 +151,8 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
     """Try ``answer`` on every case of ``question``; stop at the first exception.
 
     Returns ``{"cases": [...]}`` with one entry per case tried: ``{"output": data,
-    "modified_input": bool}``, ``{"not_implemented": True}`` or ``{"error": "Type: message"}``.
+    "modified_input": bool}``, ``{"not_implemented": True}``, ``{"refused": "dlvision.x.y"}``
+    (it called a function of ``question.refuses``) or ``{"error": "Type: message"}``.
     The global random state is restored afterwards and seeded before, so that an answer that
     draws random numbers behaves the same in the notebook and in the grader. Torch runs on one
     thread meanwhile (``one_thread``).
@@ -99,9 +165,13 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
         for case in question.cases():
             before = _snapshot(case.args)
             try:
-                got = question.apply(answer, case)
+                with refusing(question.refuses):
+                    got = question.apply(answer, case)
             except NotImplementedError:
                 observations.append({"not_implemented": True})
+                break
+            except ReferenceRefused as err:
+                observations.append({"refused": err.name})
                 break
             except (Exception, SystemExit) as err:  # the student's bug, reported, not raised
                 observations.append({"error": f"{type(err).__name__}: {err}"})

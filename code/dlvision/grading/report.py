@@ -10,14 +10,16 @@ from typing import Any
 from .question import CheckResult
 
 FEEDBACK_WIDTH = 72  # characters of feedback in the table; the full text follows it
+NOT_RUN = "not run"  # a cell the notebook's deadline left out
 
 
 @dataclass(frozen=True)
 class CellRun:
     """A code cell of the graded notebook that did not run cleanly.
 
-    index : 1-based position among all the notebook's cells. status : "error", "timeout" or
-    "kernel died". error : the exception ("NameError: name 'x' is not defined") or what happened.
+    index : 1-based position among all the notebook's cells. status : "error", "timeout",
+    "kernel died" or "not run" (``NOT_RUN``: the notebook's deadline was reached before it).
+    error : the exception ("NameError: name 'x' is not defined") or what happened.
     first_line : the cell's first line, to find it in the notebook.
     """
 
@@ -73,8 +75,21 @@ def _shorten(text: str, width: int = FEEDBACK_WIDTH) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _cell_lines(cells: list[CellRun]) -> list[str]:
+    """One line per cell, but one for all the cells left when the deadline was reached."""
+    lines = [f"  {c.describe()}" for c in cells if c.status != NOT_RUN]
+    not_run = [c for c in cells if c.status == NOT_RUN]
+    if len(not_run) == 1:
+        lines.append(f"  {not_run[0].describe()}")
+    elif not_run:
+        lines.append(f"  cells {not_run[0].index} to {not_run[-1].index} ({len(not_run)} code "
+                     f"cells): {NOT_RUN}: the notebook's deadline was reached before them")
+    return lines
+
+
 def format_report(report: Report) -> str:
-    """The report as a table for a terminal, then the full feedback of every lost point."""
+    """The report as a table for a terminal, then the full feedback: of every lost point, and
+    of an answer that passed but was replaced later in the notebook."""
     rows = [(r.question, f"{r.points}/{r.max_points}", r.status, _shorten(r.message))
             for r in report.results]
     header = ("question", "points", "verdict", "feedback")
@@ -91,11 +106,11 @@ def format_report(report: Report) -> str:
         out += ["", "Problems:", *(f"  {p}" for p in report.problems)]
     if report.cells:
         out += ["", "Cells that did not run cleanly (grading went on with the next cells):",
-                *(f"  {c.describe()}" for c in report.cells)]
-    lost = [r for r in report.results if not r.passed and r.message]
-    if lost:
+                *_cell_lines(report.cells)]
+    told = [r for r in report.results if r.message]  # lost points, or an answer replaced later
+    if told:
         out += ["", "Feedback:"]
-        for r in lost:
+        for r in told:
             out.append(f"  {r.question}:")
             out += [f"    {text}" for text in r.message.splitlines()]
     return "\n".join(out)

@@ -1,11 +1,17 @@
-"""``dlvision grade``: run a copy of a notebook, collect its answers, check them.
+"""``dlvision grade``: run a copy of a notebook, save its answers as it goes, check them.
 
 ``grade_notebook(path)`` reads the notebook (a file that is not one is a ``NotANotebookError``),
-finds its exercise, executes it cell by cell in a fresh kernel in the mini profile, with a time
-limit per cell, recording the cells that raise, time out or kill the kernel and going on with
-the next ones. It then serializes the names the exercise asks for, has a sandbox process try
-them on the checks' inputs, and judges what they returned (see the trust model in
-``dlvision/grading/__init__.py``). The file itself is only ever read.
+finds its exercise and executes it cell by cell in a fresh kernel in the mini profile, with a
+time limit per cell and a deadline for the whole notebook, recording the cells that raise, time
+out, kill the kernel or are never reached, and going on with the next ones.
+
+After every cell, each name the exercise asks for that the cell defined, changed or deleted is
+saved: a *version* of the answer, serialized in the kernel with cloudpickle. So what a later
+cell does (kill the kernel, ``exit``, hang, redefine or delete the answer) never loses an answer
+written before it. A sandbox process then tries the versions of each answer on the checks'
+inputs, newest first, until one passes, and the grader judges what they returned (see the trust
+model in ``dlvision/grading/__init__.py``); the feedback names a later cell that replaced or
+deleted the answer graded. The file itself is only ever read.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import json
 import logging
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -29,43 +37,73 @@ from nbclient.util import run_sync
 from .checks import get_part, part_ids
 from .judge import judge
 from .question import ERROR, MISSING, TIMEOUT, CheckResult, Part, Question, result
-from .report import CellRun, Report
-from .sandbox import Sandbox, SandboxCrash, SandboxTimeout, answer_path
+from .report import NOT_RUN, CellRun, Report
+from .sandbox import Sandbox, SandboxCrash, SandboxTimeout
 
-DEFAULT_TIMEOUT = 120.0  # seconds per cell, and per question when the answers are checked
+DEFAULT_TIMEOUT = 120.0  # seconds per cell
+SETUP_TIMEOUT = 60.0  # the least a cell that imports gets: torch alone takes seconds to load
+DEFAULT_DEADLINE = 600.0  # seconds for the whole notebook, kernel start included
+# The most one version of an answer gets on a check's inputs: a right one takes well under a
+# second on them, they are tiny.
+ANSWER_TIMEOUT = 20.0
+MAX_VERSIONS = 3  # versions of one answer tried, newest first
 RECOVER_TIMEOUT = 10.0  # seconds an interrupted kernel has to become responsive again
+SAVE_TIMEOUT = 30.0  # seconds for saving the answers after a cell
 STARTUP_TIMEOUT = 120.0  # seconds for the kernel to start
 _TIMED_OUT = "dlvision-cell-timeout"  # marks the reply nbclient makes up for a timed-out cell
+_IMPORTS = re.compile(r"^[ \t]*(?:import|from)[ \t]+\w", re.MULTILINE)
+# What a restart costs, said wherever the kernel had to be restarted.
+_RESTARTED = ("the answers saved before it are still graded, but the cells after it run "
+              "without what earlier cells defined")
+
+# The statuses of a version of an answer.
+SAVED = "saved"  # its pickle is in the answers folder
+UNPICKLABLE = "unpicklable"  # cloudpickle could not serialize it
+DELETED = "deleted"  # the cell removed the name
 
 _LOG = logging.getLogger("dlvision.grading.kernel")
 _LOG.addHandler(logging.NullHandler())  # nbclient logs timeouts; the report says it better
 _LOG.propagate = False
 
-# Runs in the student's kernel after the notebook: serialize each name the exercise asks for
-# (by value, so that the sandbox needs nothing from the notebook), and say what was found.
-_COLLECT = """\
-def _dlvision_collect(names, folder, namespace):
+# Runs in the student's kernel after each cell: save each graded name whose value is not the
+# object saved last (by value, so that the sandbox needs nothing from the notebook), and list
+# what changed. The objects saved are kept alive in a module of their own, so that a new object
+# cannot take the id of a freed one and pass for it.
+_SAVE = """\
+def _dlvision_save(names, folder, tag, everything):
     import json
     import pathlib
+    import sys
+    import types
 
     import cloudpickle
 
-    found = {{}}
+    store = sys.modules.setdefault("_dlvision_saved", types.ModuleType("_dlvision_saved"))
+    last = store.__dict__.setdefault("last", {{}})
+    namespace = globals()
+    changes = {{}}
     for name in names:
         if name not in namespace:
-            found[name] = {{"status": "missing"}}
+            if last.pop(name, None) is not None:
+                changes[name] = {{"status": "deleted"}}
             continue
+        value = namespace[name]
+        if name in last and last[name] is value and not everything:
+            continue
+        last[name] = value
         try:
-            data = cloudpickle.dumps(namespace[name])
+            data = cloudpickle.dumps(value)
         except Exception as err:
-            found[name] = {{"status": "unpicklable", "error": f"{{type(err).__name__}}: {{err}}"}}
+            changes[name] = {{"status": "unpicklable", "error": f"{{type(err).__name__}}: {{err}}"}}
             continue
-        pathlib.Path(folder, name + ".pickle").write_bytes(data)
-        found[name] = {{"status": "saved"}}
-    pathlib.Path(folder, "manifest.json").write_text(json.dumps(found))
+        file = f"{{name}}.{{tag}}.pickle"
+        pathlib.Path(folder, file).write_bytes(data)
+        changes[name] = {{"status": "saved", "file": file}}
+    pathlib.Path(folder, f"changes.{{tag}}.json").write_text(json.dumps(changes))
 
 
-_dlvision_collect({names!r}, {folder!r}, globals())
+_dlvision_save({names!r}, {folder!r}, {tag!r}, {everything!r})
+del _dlvision_save
 """
 
 
@@ -121,18 +159,26 @@ def _first_line(cell) -> str:
     return first if len(first) <= 60 else first[:59] + "…"
 
 
+def cell_limit(cell, timeout: float) -> float:
+    """Seconds a code cell may run: ``timeout``, but at least ``SETUP_TIMEOUT`` for a cell that
+    imports, so that a short ``--timeout`` never cuts the setup cell that loads torch."""
+    return max(timeout, SETUP_TIMEOUT) if _IMPORTS.search(cell.source) else timeout
+
+
 class _Kernel:
     """A kernel that runs a notebook's cells one at a time and survives what they do to it."""
 
-    def __init__(self, notebook: nbformat.NotebookNode, *, workdir: Path, timeout: float):
-        self.timeout = timeout
+    def __init__(self, notebook: nbformat.NotebookNode, *, workdir: Path):
         self._reply: dict = {}
+        self._limit = DEFAULT_TIMEOUT  # seconds for the cell being run
         # On a timeout nbclient interrupts the kernel and hands back this reply instead of the
-        # kernel's, so that a timed-out cell is told apart from one that raised.
+        # kernel's, so that a timed-out cell is told apart from one that raised. Its `timeout`
+        # is a whole number of seconds; `timeout_func` may give any.
         self.client = NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-            interrupt_on_timeout=True, error_on_timeout={"ename": _TIMED_OUT, "evalue": ""},
-            startup_timeout=STARTUP_TIMEOUT, shutdown_kernel="immediate", log=_LOG,
+            notebook, timeout_func=lambda cell: self._limit, kernel_name="python3",
+            allow_errors=True, interrupt_on_timeout=True,
+            error_on_timeout={"ename": _TIMED_OUT, "evalue": ""}, startup_timeout=STARTUP_TIMEOUT,
+            shutdown_kernel="immediate", log=_LOG,
             on_cell_executed=self._keep_reply, resources={"metadata": {"path": str(workdir)}})
 
     def _keep_reply(self, cell, cell_index, execute_reply) -> None:
@@ -150,89 +196,213 @@ class _Kernel:
 
     def _execute(self, code: str, timeout: float) -> dict | None:
         """Run the grader's own code (not a cell of the notebook); the content of the kernel's
-        reply, or None when it did not reply in time."""
+        reply, or None when it did not reply in time or died."""
         kc = self.client.kc
         msg_id = kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                msg = run_sync(kc.shell_channel.get_msg)(timeout=remaining)
+                msg = run_sync(kc.shell_channel.get_msg)(timeout=min(remaining, 1.0))
             except queue.Empty:
-                return None
+                if not run_sync(self.client.km.is_alive)():  # no reply is coming
+                    return None
+                continue
             if msg["parent_header"].get("msg_id") == msg_id:  # not a late reply to a cell
                 return msg["content"]
         return None
 
-    def run(self, cell, index: int) -> CellRun | None:
-        """Run one code cell; None if it ran cleanly, else what went wrong."""
+    def _responsive(self) -> bool:
+        """Whether the kernel, just interrupted, runs code again; restarted when it does not."""
+        if self._execute("pass", RECOVER_TIMEOUT) is not None:
+            return True
+        self._restart()
+        return False
+
+    def run(self, cell, index: int, limit: float, interrupted: str) -> CellRun | None:
+        """Run one code cell for at most ``limit`` seconds; None if it ran cleanly, else what
+        went wrong. ``interrupted`` says why a cell still running at ``limit`` was stopped."""
         first = _first_line(cell)
         self._reply = {}
+        self._limit = limit
         try:
             self.client.execute_cell(cell, index)
         except DeadKernelError:
             self._restart()
-            return CellRun(index + 1, "kernel died",
-                           "the kernel died (os._exit, a crash, or out of memory); it was "
-                           "restarted, so what earlier cells defined is lost", first)
+            return CellRun(index + 1, "kernel died", "the kernel died (os._exit, a crash, or "
+                           f"out of memory) and was restarted: {_RESTARTED}", first)
         if self._reply.get("ename") == _TIMED_OUT:
-            message = f"ran longer than {self.timeout:g} s and was interrupted"
-            if self._execute("pass", RECOVER_TIMEOUT) is None:  # it ignores interrupts
-                self._restart()
-                message += "; it did not stop, so the kernel was restarted and what earlier " \
-                           "cells defined is lost"
-            return CellRun(index + 1, "timeout", message, first)
+            if not self._responsive():  # it ignores interrupts
+                interrupted += f"; it did not stop, so the kernel was restarted: {_RESTARTED}"
+            return CellRun(index + 1, "timeout", interrupted, first)
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 return CellRun(index + 1, "error", f"{output.ename}: {output.evalue}", first)
         return None
 
-    def collect(self, names: Sequence[str], folder: Path) -> str | None:
-        """Serialize ``names`` into ``folder``; None if that worked, else why not."""
-        code = _COLLECT.format(names=list(names), folder=str(folder))
-        reply = self._execute(code, max(self.timeout, RECOVER_TIMEOUT))
-        if reply is None:
-            return "the kernel did not answer (still busy, or dead)"
+    def save(self, names: Sequence[str], folder: Path, tag: str, *,
+             everything: bool = False) -> str | None:
+        """Save into ``folder`` each of ``names`` that changed since it was last saved (all of
+        them with ``everything``), as ``<name>.<tag>.pickle``, and list the changes in
+        ``changes.<tag>.json``. None if that worked, else why not."""
+        code = _SAVE.format(names=list(names), folder=str(folder), tag=tag,
+                            everything=everything)
+        reply = self._execute(code, SAVE_TIMEOUT)
+        if reply is None:  # serializing an answer hung or killed the kernel
+            if run_sync(self.client.km.is_alive)():
+                run_sync(self.client.km.interrupt_kernel)()
+                if self._execute("pass", RECOVER_TIMEOUT) is not None:
+                    return f"it took longer than {SAVE_TIMEOUT:g} s and was interrupted"
+            self._restart()
+            return f"the kernel died or hung; it was restarted: {_RESTARTED}"
         if reply.get("status") != "ok":
             return f"{reply.get('ename')}: {reply.get('evalue')}"
         return None
 
 
-def _saved_answers(folder: Path, names: Sequence[str]) -> dict[str, dict]:
-    """What the collecting cell found, per name; it ran in the student's kernel, so trust
-    nothing: an entry counts as saved only when its file is there."""
+@dataclass(frozen=True)
+class Version:
+    """A value that a graded name took in the notebook, saved right after the cell that gave it.
+
+    status : ``SAVED`` (its pickle is ``file``), ``UNPICKLABLE`` (``error`` says why) or
+        ``DELETED``.
+    cell : the 1-based index of that cell among the notebook's cells; None for the value at the
+        end of the notebook, kept only when it differs from the last cell's (a name the answer
+        uses was changed later).
+    first_line : that cell's first line, to find it in the notebook.
+    """
+
+    status: str
+    cell: int | None = None
+    first_line: str = ""
+    file: str = ""
+    error: str = ""
+
+    def where(self) -> str:
+        if self.cell is None:
+            return "the end of the notebook"
+        return f"cell {self.cell}" + (f" (`{self.first_line}`)" if self.first_line else "")
+
+
+def _changes(folder: Path, tag: str, names: Sequence[str], cell: int | None,
+             first_line: str) -> dict[str, Version]:
+    """The versions that saving after a cell (or at the end) wrote. The kernel wrote them, so
+    trust nothing: a version counts as saved only when its file is there."""
     try:
-        found = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        found = json.loads((folder / f"changes.{tag}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        found = {}
+        return {}
     if not isinstance(found, dict):
-        found = {}
-    saved = {}
+        return {}
+    versions = {}
     for name in names:
         entry = found.get(name)
-        entry = entry if isinstance(entry, dict) else {}
-        if entry.get("status") == "saved" and answer_path(folder, name).is_file():
-            saved[name] = {"status": "saved"}
-        elif entry.get("status") == "unpicklable":
-            saved[name] = {"status": "unpicklable", "error": str(entry.get("error", ""))[:500]}
-        else:
-            saved[name] = {"status": "missing"}
-    return saved
+        status = entry.get("status") if isinstance(entry, dict) else None
+        file = f"{name}.{tag}.pickle"
+        if status == SAVED and (folder / file).is_file():
+            versions[name] = Version(SAVED, cell, first_line, file=file)
+        elif status == UNPICKLABLE:
+            versions[name] = Version(UNPICKLABLE, cell, first_line,
+                                     error=str(entry.get("error", ""))[:500])
+        elif status == DELETED:
+            versions[name] = Version(DELETED, cell, first_line)
+    return versions
 
 
-def _grade_question(question: Question, saved: dict, sandbox: Sandbox,
-                    time_limit: float) -> CheckResult:
-    """The verdict on one question; whatever the answer does, it never raises."""
-    name = question.name
-    entry = saved[name]
-    if entry["status"] == "missing":
-        return result(question, MISSING,
-                      f"the notebook does not define `{name}` (check its spelling, and that "
-                      "the cell defining it ran without error)")
-    if entry["status"] == "unpicklable":
-        return result(question, ERROR,
-                      f"`{name}` could not be passed to the grader: {entry['error']}")
+def _same(folder: Path, a: Version, b: Version) -> bool:
+    """Whether two versions hold the same value: the same pickle, or both unpicklable."""
+    if a.status != b.status:
+        return False
+    if a.status != SAVED:
+        return True
+    return (folder / a.file).read_bytes() == (folder / b.file).read_bytes()
+
+
+def _run_notebook(notebook: nbformat.NotebookNode, names: Sequence[str], *, workdir: Path,
+                  answers: Path, timeout: float, deadline: float, started: float
+                  ) -> tuple[list[CellRun], list[str], dict[str, list[Version]]]:
+    """Run the notebook's code cells, saving the answers after each; the cells that went
+    wrong, the problems of the grader itself, and each name's versions in the notebook's
+    order."""
+    kernel = _Kernel(notebook, workdir=workdir)
+    cells: list[CellRun] = []
+    problems: list[str] = []
+    history: dict[str, list[Version]] = {name: [] for name in names}
+
+    def save(tag: str, cell: int | None, first_line: str = "", everything: bool = False):
+        failure = kernel.save(names, answers, tag, everything=everything)
+        if failure is not None:
+            where = f"after cell {cell}" if cell is not None else "at the end of the notebook"
+            problems.append(f"the answers could not be saved {where}: {failure}")
+        for name, version in _changes(answers, tag, names, cell, first_line).items():
+            if cell is None and history[name] and _same(answers, history[name][-1], version):
+                continue  # the end of the notebook left it as its last cell did
+            history[name].append(version)
+
+    with kernel.running():
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            left = started + deadline - time.monotonic()
+            if left <= 0:
+                cells.append(CellRun(index + 1, NOT_RUN, f"the notebook's deadline of "
+                                     f"{deadline:g} s was reached before it", _first_line(cell)))
+                continue
+            limit = cell_limit(cell, timeout)
+            interrupted = f"ran longer than {limit:g} s and was interrupted"
+            if left < limit:
+                limit = left
+                interrupted = (f"was still running when the notebook's deadline of "
+                               f"{deadline:g} s was reached, and was interrupted")
+            problem = kernel.run(cell, index, limit, interrupted)
+            if problem is not None:
+                cells.append(problem)
+            save(f"cell{index + 1}", index + 1, _first_line(cell))
+        save("end", None, everything=True)
+    return cells, problems, history
+
+
+# --- checking the answers -------------------------------------------------------------------
+
+
+def write_manifest(folder: Path, history: dict[str, list[Version]]) -> None:
+    """Record each name's versions in ``folder/manifest.json``, for ``grade_answers``."""
+    data = {name: [asdict(v) for v in versions] for name, versions in history.items()}
+    (Path(folder) / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def read_manifest(folder: Path, names: Sequence[str]) -> dict[str, list[Version]]:
+    """Each name's versions, as ``write_manifest`` recorded them; a name whose entry cannot be
+    read has none, and a saved version counts only when its file is in ``folder``."""
     try:
-        observation = sandbox.observe(question.id, time_limit=time_limit)
+        found = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = {}
+    found = found if isinstance(found, dict) else {}
+    history: dict[str, list[Version]] = {}
+    for name in names:
+        entries = found.get(name)
+        history[name] = []
+        for entry in entries if isinstance(entries, list) else []:
+            try:
+                version = Version(**entry)
+            except TypeError:  # not a dict of Version's fields
+                continue
+            if version.status in (UNPICKLABLE, DELETED) or (
+                    version.status == SAVED and version.file == Path(version.file).name
+                    and (Path(folder) / version.file).is_file()):
+                history[name].append(version)
+    return history
+
+
+def _check_version(question: Question, version: Version, sandbox: Sandbox,
+                   time_limit: float) -> CheckResult:
+    """The verdict on one version of an answer; whatever the answer does, it never raises."""
+    name = question.name
+    if version.status == UNPICKLABLE:
+        return result(question, ERROR,
+                      f"`{name}` could not be passed to the grader: {version.error}")
+    try:
+        observation = sandbox.observe(question.id, file=version.file, time_limit=time_limit)
     except SandboxTimeout:
         return result(question, TIMEOUT, f"`{name}` ran longer than {time_limit:g} s on the "
                       "check's inputs and was stopped (an endless loop?)")
@@ -248,31 +418,95 @@ def _grade_question(question: Question, saved: dict, sandbox: Sandbox,
                       f"({type(err).__name__}: {err})")
 
 
-def grade_answers(exercise: Part, folder: Path, *, time_limit: float = DEFAULT_TIMEOUT,
-                  sandbox: Sandbox | None = None) -> list[CheckResult]:
-    """Check the answers saved in ``folder`` (``manifest.json`` and one pickle per name), each
-    in a sandbox process with ``time_limit`` seconds; one result per question of ``exercise``.
-    """
-    saved = _saved_answers(Path(folder), [q.name for q in exercise.questions])
+def _history_note(name: str, history: list[Version], graded: Version,
+                  verdicts: dict[Version, CheckResult]) -> str:
+    """What the feedback adds about the answer's other versions: the later cells that
+    replaced or deleted the version graded, or the earlier versions that fail too."""
+    later = history[history.index(graded) + 1:]
+    if not later:
+        others = [v.where() for v in verdicts if v is not graded]
+        if not others:
+            return ""
+        untried = sum(v.status != DELETED for v in history) - len(verdicts)
+        return (f"the earlier versions of `{name}`, left by {' and '.join(others)}, do not "
+                "pass either" + (f" ({untried} older ones were not tried)" if untried else ""))
+    changes = []
+    for version in later:
+        if version.status == DELETED:
+            changes.append(f"{version.where()} deleted it")
+        elif version.status == UNPICKLABLE:
+            changes.append(f"{version.where()} replaced it with a value the grader cannot "
+                           f"load ({version.error})")
+        elif version.cell is None:
+            changes.append("it had changed by the end of the notebook (a name it uses was "
+                           "redefined by a later cell)")
+        else:
+            verdict = verdicts.get(version)
+            changes.append(f"{version.where()} replaced it"
+                           + (f", and that version does not pass ({verdict.status})"
+                              if verdict is not None else ""))
+    passed = verdicts[graded].passed
+    return (f"graded: `{name}` as {graded.where()} left it"
+            + (", which passes" if passed else "") + "; later, " + "; ".join(changes)
+            + (": keep the right version in your notebook" if passed else ""))
+
+
+def _grade_question(question: Question, history: list[Version], sandbox: Sandbox,
+                    time_limit: float, missing_note: str = "") -> CheckResult:
+    """The verdict on one question: its versions are tried newest first, and the first that
+    passes earns the points; if none does, the newest one's verdict. Never raises."""
+    name = question.name
+    values = [v for v in history if v.status != DELETED]
+    if not values:
+        message = (f"the notebook does not define `{name}` (check its spelling, and that the "
+                   "cell defining it ran without error)")
+        return result(question, MISSING, message + (f"; {missing_note}" if missing_note else ""))
+    verdicts: dict[Version, CheckResult] = {}
+    for version in values[::-1][:MAX_VERSIONS]:
+        verdicts[version] = _check_version(question, version, sandbox, time_limit)
+        if verdicts[version].passed:
+            break
+    passing = [v for v, verdict in verdicts.items() if verdict.passed]
+    graded = passing[0] if passing else values[-1]
+    verdict = verdicts[graded]
+    note = _history_note(name, history, graded, verdicts)
+    return replace(verdict, message="\n".join(text for text in (verdict.message, note) if text))
+
+
+def grade_answers(exercise: Part, folder: Path, *, time_limit: float = ANSWER_TIMEOUT,
+                  sandbox: Sandbox | None = None, missing_note: str = "") -> list[CheckResult]:
+    """Check the answers saved in ``folder`` (``manifest.json`` and their pickles), each
+    version in a sandbox process with ``time_limit`` seconds; one result per question of
+    ``exercise``. ``missing_note`` is added to the feedback of an answer never defined."""
+    history = read_manifest(Path(folder), [q.name for q in exercise.questions])
+
+    def grade_all(box: Sandbox) -> list[CheckResult]:
+        return [_grade_question(q, history[q.name], box, time_limit, missing_note)
+                for q in exercise.questions]
+
     if sandbox is not None:
-        return [_grade_question(q, saved, sandbox, time_limit) for q in exercise.questions]
+        return grade_all(sandbox)
     with Sandbox(folder, part=exercise.id) as own:
-        return [_grade_question(q, saved, own, time_limit) for q in exercise.questions]
+        return grade_all(own)
 
 
 def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT,
-                   part: str | None = None, executed: str | Path | None = None) -> Report:
+                   deadline: float = DEFAULT_DEADLINE, part: str | None = None,
+                   executed: str | Path | None = None) -> Report:
     """Grade the notebook at ``path`` and return the report; the file is never written.
 
     Parameters
     ----------
     path : the notebook (.ipynb) to grade.
-    timeout : seconds each cell may run, and each question's answer on the check's inputs.
+    timeout : seconds each cell may run (a cell that imports gets at least ``SETUP_TIMEOUT``);
+        an answer gets at most ``min(timeout, ANSWER_TIMEOUT)`` on the checks' inputs.
+    deadline : seconds for running the whole notebook, kernel start included; the cells left
+        when it is reached are reported as not run. Checking the answers comes after it.
     part : the exercise id (e.g. "0-getting-started"); None reads it from the notebook's
         metadata, else from its file name.
     executed : where to save the executed copy, with its outputs (None: nowhere).
     """
-    start = time.monotonic()
+    started = time.monotonic()
     path = Path(path)
     if executed is not None and Path(executed).resolve() == path.resolve():
         raise ValueError(f"--executed {executed} would overwrite the graded notebook; "
@@ -287,20 +521,16 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT,
         shutil.copyfile(path, workdir / path.name)  # the kernel works beside a copy
         with Sandbox(answers, part=exercise.id) as sandbox:
             sandbox.start()  # it imports torch while the notebook runs
-            kernel = _Kernel(notebook, workdir=workdir, timeout=timeout)
-            cells, problems = [], []
-            with kernel.running():
-                for index, cell in enumerate(notebook.cells):
-                    if cell.cell_type == "code" and cell.source.strip():
-                        problem = kernel.run(cell, index)
-                        if problem is not None:
-                            cells.append(problem)
-                failure = kernel.collect(names, answers)
-            if failure is not None:
-                problems.append(f"the answers could not be collected from the notebook's "
-                                f"kernel: {failure}")
-            results = grade_answers(exercise, answers, time_limit=timeout, sandbox=sandbox)
+            cells, problems, history = _run_notebook(
+                notebook, names, workdir=workdir, answers=answers, timeout=timeout,
+                deadline=deadline, started=started)
+            write_manifest(answers, history)
+            not_run = [c.index for c in cells if c.status == NOT_RUN]
+            missing_note = (f"the deadline was reached before cell {not_run[0]}, so the cells "
+                            "from there on were not run" if not_run else "")
+            results = grade_answers(exercise, answers, time_limit=min(timeout, ANSWER_TIMEOUT),
+                                    sandbox=sandbox, missing_note=missing_note)
     if executed is not None:
         nbformat.write(notebook, str(executed))
     return Report(notebook=path.name, part=exercise.id, results=results, cells=cells,
-                  problems=problems, seconds=time.monotonic() - start)
+                  problems=problems, seconds=time.monotonic() - started)

@@ -1,10 +1,11 @@
 """A child process that runs the students' answers, so that the grader never does.
 
-The grader writes each answer, serialized by cloudpickle in the student's kernel, to a folder;
-``Sandbox.observe(question_id)`` asks the child (``python -m dlvision.grading.sandbox FOLDER``)
-to load that answer and ``observe`` it (see ``observe.py``). The child answers with JSON, which
-the grader decodes into plain data. A question that runs past its time limit, or that kills the
-child, is reported as such, and the next question gets a fresh child.
+The student's kernel writes each answer, serialized by cloudpickle, to a folder (one file per
+version of it, see ``runner.py``); ``Sandbox.observe(question_id, file=...)`` asks the child
+(``python -m dlvision.grading.sandbox FOLDER``) to load that file and ``observe`` it (see
+``observe.py``). The child answers with JSON, which the grader decodes into plain data. A
+question that runs past its time limit, or that kills the child, is reported as such, and the
+next question gets a fresh child.
 
 The two talk over the child's stdin and stdout, in messages prefixed by their length; the child
 moves that channel aside and points its own stdin, stdout and stderr at ``os.devnull``, so that
@@ -13,6 +14,7 @@ what an answer prints goes nowhere.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import struct
@@ -37,11 +39,6 @@ class SandboxTimeout(Exception):
 
 class SandboxCrash(Exception):
     """The child process died while running the answer (``os._exit``, a segfault, memory)."""
-
-
-def answer_path(folder: Path, name: str) -> Path:
-    """Where the serialized answer ``name`` is kept."""
-    return Path(folder) / f"{name}.pickle"
 
 
 def _send(stream: BinaryIO, data: bytes) -> None:
@@ -76,7 +73,10 @@ def _read_replies(stream: BinaryIO, messages: queue.Queue[bytes | None]) -> None
 
 
 def serve(folder: Path, part: str | None = None) -> None:
-    """The child: load and observe answers, one question id at a time, until stdin closes.
+    """The child: load and observe answers, one request at a time, until stdin closes.
+
+    A request is JSON, ``{"question": id, "file": name}``: the question whose checks to run,
+    and the file of ``folder`` that holds the answer.
 
     ``part``'s checks are imported before the child says it is ready, so that the first
     question's time limit is not spent importing them."""
@@ -101,11 +101,12 @@ def serve(folder: Path, part: str | None = None) -> None:
     _send(replies, b"ready")
     while True:
         try:
-            question = get_question(_receive(requests).decode())
+            request = json.loads(_receive(requests).decode())
         except EOFError:
             return
+        question = get_question(request["question"])
         try:
-            answer = cloudpickle.loads(answer_path(folder, question.name).read_bytes())
+            answer = cloudpickle.loads((folder / Path(request["file"]).name).read_bytes())
         except BaseException as err:  # e.g. an answer that needs a package the grader lacks
             observation: dict[str, Any] = {"load_error": f"{type(err).__name__}: {err}"}
         else:
@@ -175,8 +176,9 @@ class Sandbox:
             raise SandboxCrash(f"the process running it died (exit code {code})")
         return message
 
-    def observe(self, question_id: str, *, time_limit: float) -> dict[str, Any]:
-        """Observations of the saved answer to ``question_id``, decoded from the child's JSON.
+    def observe(self, question_id: str, *, file: str, time_limit: float) -> dict[str, Any]:
+        """Observations of the answer to ``question_id`` saved in ``file`` (a file name in the
+        folder), decoded from the child's JSON.
 
         Raises ``SandboxTimeout`` after ``time_limit`` seconds, ``SandboxCrash`` if the child
         dies; either way the child is gone and the next call starts a new one.
@@ -188,7 +190,8 @@ class Sandbox:
                 raise SandboxCrash("the grading process did not start")
             self._ready = True
         try:
-            _send(self._process.stdin, question_id.encode())
+            _send(self._process.stdin,
+                  json.dumps({"question": question_id, "file": file}).encode())
         except OSError as err:  # the child is already gone
             self._kill()
             raise SandboxCrash(f"the process running it died ({err})") from err

@@ -6,6 +6,8 @@
   VGG16 (reference: ``dlvision.data.to_rgb``).
 - ``parameters-per-layer``: a network's parameter count, layer by layer, the table of Part 1's
   first question (reference: ``dlvision.models.parameters_per_layer``).
+
+Each reference is refused to the answers while they are checked (``Question.refuses``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from torch import nn
 
 from ...data.transforms import normalize, to_rgb
 from ...models.mini import MiniVGG
-from ...models.summary import parameters_per_layer
+from ...models.summary import count_parameters, parameters_per_layer
 from ...models.zoo import freeze
 from ..compare import compare_counts, compare_tensors
 from ..question import Case, Part, Question
@@ -26,16 +28,24 @@ from ..question import Case, Part, Question
 
 def _normalize_cases() -> list[Case]:
     g = torch.Generator().manual_seed(0)
-    shapes = [(2, 3, 4, 5),
-              (1, 3, 3, 3),  # one image, and H = W = 3 = C: a channel mix-up still runs
-              (5, 3, 7, 2)]
+    batches = [((2, 3, 4, 5), torch.float32),
+               ((1, 3, 3, 3), torch.float32),  # one image, and H = W = 3 = C: a mix-up runs
+               ((5, 3, 7, 2), torch.float32),
+               # The docstring promises the input's dtype: statistics made with torch.tensor's
+               # default float32 turn half precision into float32 (float64 would stay float64).
+               ((2, 3, 3, 4), torch.float16),
+               ((2, 3, 2, 3), torch.float64)]
     return [Case(f"a batch of {s[0]} random image{'s' if s[0] > 1 else ''}, shape {s}, "
-                 "float32 in [0, 1]", (torch.rand(s, generator=g),)) for s in shapes]
+                 f"{str(dtype).removeprefix('torch.')} in [0, 1]",
+                 (torch.rand(s, generator=g).to(dtype),)) for s, dtype in batches]
 
 
 def _judge_normalize(case: Case, got: Any) -> str | None:
     (images,) = case.args
-    return compare_tensors(normalize(images), got, atol=1e-5, rtol=1e-5)
+    # Half precision keeps about 3 decimal digits: computing in float32 and rounding back,
+    # or in another order, moves a value by a unit in the last place (2e-3 near 2.6).
+    tolerance = 4e-3 if images.dtype == torch.float16 else 1e-5
+    return compare_tensors(normalize(images), got, atol=tolerance, rtol=tolerance)
 
 
 NORMALIZE = Question(
@@ -46,7 +56,10 @@ NORMALIZE = Question(
     cases=_normalize_cases,
     judge=_judge_normalize,
     hint="subtract IMAGENET_MEAN and divide by IMAGENET_STD, channel by channel; shaped "
-         "(1, 3, 1, 1), they broadcast over (N, 3, H, W).",
+         "(1, 3, 1, 1), they broadcast over (N, 3, H, W). Make them with the input's dtype, "
+         "torch.tensor(IMAGENET_MEAN, dtype=images.dtype), so that a float16 or float64 batch "
+         "keeps its dtype.",
+    refuses=(normalize,),
 )
 
 
@@ -78,7 +91,22 @@ GRAY_TO_RGB = Question(
     judge=_judge_gray,
     hint="copy the single channel (axis 1) three times, keeping N, H, W and the dtype; a batch "
          "that already has 3 channels comes back as it is.",
+    refuses=(to_rgb,),
 )
+
+
+class ScaledBlock(nn.Module):
+    """A convolution and a batch norm, then a learned scale per channel: a module with
+    children that also holds a parameter of its own (``scale``, 4 values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.norm = nn.BatchNorm2d(4)
+        self.scale = nn.Parameter(torch.ones(4, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * self.norm(self.conv(x))
 
 
 def _parameter_cases() -> list[Case]:
@@ -99,6 +127,9 @@ def _parameter_cases() -> list[Case]:
         ))
         vgg = MiniVGG(num_classes=5, widths=(4, 4, 8, 8, 8), hidden=16)
         freeze(vgg.features)
+        scaled = nn.Sequential(OrderedDict(
+            block=ScaledBlock(), pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(),
+            head=nn.Linear(4, 2)))
     return [
         Case("nn.Sequential(Conv2d(3, 8, 3), ReLU(), Conv2d(8, 16, 3, bias=False), Flatten(), "
              "Linear(64, 10)) whose first convolution is frozen", (plain,)),
@@ -106,12 +137,26 @@ def _parameter_cases() -> list[Case]:
              "`classifier` (flatten, linear, ReLU, dropout, linear) blocks", (blocks,)),
         Case("a small MiniVGG (13 convolutions with batch norm, 3 linear layers) whose "
              "convolutional part is frozen", (vgg,)),
+        Case("nn.Sequential(block=ScaledBlock(), pool, flatten, head=Linear(4, 2)), where "
+             "ScaledBlock holds a Conv2d(3, 4, 3) and a BatchNorm2d(4) as children and a "
+             "parameter of its own, `scale` (4 values)", (scaled,)),
     ]
 
 
 def _judge_parameters(case: Case, got: Any) -> str | None:
     (model,) = case.args
-    return compare_counts(parameters_per_layer(model), got)
+    expected = parameters_per_layer(model)
+    problem = compare_counts(expected, got)
+    if problem is None or not isinstance(got, dict):
+        return problem
+    modules = dict(model.named_modules())
+    for name in expected.keys() - got.keys():
+        if next(modules[name].children(), None) is not None:  # a container with its own
+            own = [n for n, _ in modules[name].named_parameters(recurse=False)]
+            return (f"{problem}\n`{name}` has children and also parameters of its own "
+                    f"({', '.join(own)}: {expected[name]} values): count the own parameters "
+                    "of every module, module.parameters(recurse=False), not of the leaves only")
+    return problem
 
 
 PARAMETERS_PER_LAYER = Question(
@@ -122,8 +167,10 @@ PARAMETERS_PER_LAYER = Question(
     cases=_parameter_cases,
     judge=_judge_parameters,
     hint="walk model.named_modules() and count the elements (numel) of each module's own "
-         "parameters, module.parameters(recurse=False): weights and biases, frozen or not, but "
-         "not buffers; leave out modules that hold none.",
+         "parameters, module.parameters(recurse=False): weights, biases and any other, frozen "
+         "or not, but not buffers. A module with children can hold parameters of its own too: "
+         "do not keep the leaves only; leave out the modules that hold none.",
+    refuses=(parameters_per_layer, count_parameters),
 )
 
 PART = Part(

@@ -13,6 +13,8 @@
 
 Every input is small and seeded: networks are tiny VGG-shaped ones with random weights (not the
 trained stand-ins), images are a few dozen pixels, feature matrices a few hundred numbers.
+While an answer runs, the package functions that compute the same thing as the question's
+reference are refused (``Question.refuses``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,18 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ...data.digits import ImageTensorDataset
-from ...data.transforms import preprocess
-from ...models.layers import truncate
+from ...data.transforms import load_image, preprocess
+from ...models.layers import as_sequential, split, truncate
 from ...models.mini import MiniVGG
-from ...transfer import extract_features, l2_normalize, svm_accuracy
+from ...transfer import (
+    extract,
+    extract_features,
+    extract_layers,
+    fit_svm,
+    forward_dataset,
+    l2_normalize,
+    svm_accuracy,
+)
 from ..compare import as_tensors, compare_tensors, describe, number, pair
 from ..question import Case, Part, Question
 
@@ -147,6 +157,7 @@ RELU7_EXTRACTOR = Question(
          "the ReLU after fc7 (the first five modules: fc6, relu6, drop6, fc7, relu7), and "
          "return the result in eval mode.",
     apply=_apply_extractor,
+    refuses=(truncate, split, as_sequential),
 )
 
 
@@ -209,6 +220,7 @@ PREPROCESS_GREY = Question(
          "antialias=True) (bilinear, no crop, aspect ratio not kept); repeat the channel 3 "
          "times; TF.normalize with IMAGENET_MEAN and IMAGENET_STD.",
     apply=_apply_preprocess,
+    refuses=(preprocess, load_image),
 )
 
 
@@ -234,6 +246,8 @@ def _features_cases() -> list[Case]:
     images = torch.randn(6, 3, 32, 32, generator=g)
     targets = torch.tensor([2, 0, 1, 1, 0, 2])
     streamed = StreamedImages(torch.randn(5, 3, 32, 32, generator=g), torch.tensor([3, 1, 4, 1, 0]))
+    black = torch.rand(4, 3, 8, 8, generator=g)
+    black[1] = 0  # a zero row of features: its norm is 0
     return [
         Case("extractor = truncate(small MiniVGG, 'relu7') with random weights, in training "
              "mode (dropout, batch norm); a dataset of 6 images (3, 32, 32) held in memory; "
@@ -244,6 +258,11 @@ def _features_cases() -> list[Case]:
              "training mode; a dataset of 5 images that hands them out one at a time, like "
              "files read from disk (len(dataset), dataset[i] -> (image, label)); batch_size=2",
              (truncate(_tiny_vgg(3), "pool3"), streamed, 2)),
+        Case("extractor = raw pixels, nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten()); a "
+             "dataset of 4 images of which the second is all black, so its features are all "
+             "zero; batch_size=3",
+             (nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten()),
+              ImageTensorDataset(black, torch.tensor([0, 1, 0, 1]), ["a", "b"]), 3)),
     ]
 
 
@@ -268,8 +287,16 @@ def _judge_features(case: Case, got: Any) -> str | None:
     problem = compare_tensors(X_ref, X, atol=1e-5, rtol=1e-4)
     if problem is not None:
         problem = f"X: {problem}"
-        if isinstance(X, torch.Tensor) and X.shape == X_ref.shape and X.isfinite().all():
-            norms = X.norm(dim=1)
+        zero = (X_ref == 0).all(dim=1)  # (N,) rows of zeros, which stay zero
+        if isinstance(X, torch.Tensor) and X.shape == X_ref.shape and zero.any() and \
+                not X[zero].isfinite().all():
+            row = int(zero.nonzero()[0])
+            problem += (f"\nrow {row} of your X is NaN: image {row}'s features are all zero, "
+                        "and dividing by a norm of 0 gives NaN; divide by the norm clamped "
+                        "away from zero, X.norm(dim=1, keepdim=True).clamp_min(1e-12), so "
+                        "that a zero row stays zero")
+        elif isinstance(X, torch.Tensor) and X.shape == X_ref.shape and X.isfinite().all():
+            norms = X.norm(dim=1)[~zero]  # a zero row's norm is 0 in the reference too
             if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):
                 low, high = f"{norms.min():.3g}", f"{norms.max():.3g}"
                 spread = (f"all have L2 norm {low}" if low == high
@@ -296,8 +323,11 @@ L2_FEATURES = Question(
     judge=_judge_features,
     hint="put the extractor in eval mode; loop over DataLoader(dataset, batch_size=batch_size) "
          "(no shuffling) under torch.no_grad(); flatten each output to (B, D); concatenate; "
-         "divide each row by its L2 norm, X / X.norm(dim=1, keepdim=True).",
+         "divide each row by its L2 norm clamped away from zero, "
+         "X / X.norm(dim=1, keepdim=True).clamp_min(1e-12), so that a row of zeros stays zero "
+         "instead of becoming NaN.",
     apply=_apply_features,
+    refuses=(extract_features, extract, extract_layers, forward_dataset, l2_normalize),
 )
 
 
@@ -321,13 +351,16 @@ def _blobs(seed: int, n_train: tuple[int, ...], n_test: tuple[int, ...], dim: in
 
 
 def _svm_cases() -> list[Case]:
+    # First, the case where the usual mistakes give four different accuracies (on the test
+    # set 0.26; scored on the training set 0.62; fitted on the test set 0.99; fitted on the
+    # test set and scored on the training set 0.96), so that feedback can say which was made.
     return [
-        Case("X_train (32, 32) with classes of 20, 6 and 6 images, X_test (180, 32) with 60 per "
-             "class, rows L2-normalized; C left at its default",
-             (*_blobs(0, (20, 6, 6), (60, 60, 60), 32, 1.5), None)),
         Case("X_train (24, 20) with classes of 12, 4, 4 and 4 images, X_test (160, 20) with 40 "
              "per class, rows L2-normalized; C=0.01",
              (*_blobs(3, (12, 4, 4, 4), (40,) * 4, 20, 1.2), 0.01)),
+        Case("X_train (32, 32) with classes of 20, 6 and 6 images, X_test (180, 32) with 60 per "
+             "class, rows L2-normalized; C left at its default",
+             (*_blobs(0, (20, 6, 6), (60, 60, 60), 32, 1.5), None)),
         Case("X_train (32, 48), 8 images in each of 4 classes, X_test (200, 48), rows "
              "L2-normalized; C=1.0",
              (*_blobs(1, (8,) * 4, (50,) * 4, 48, 2.0), 1.0)),
@@ -353,12 +386,35 @@ def _judge_svm(case: Case, got: Any) -> str | None:
         return None
     problem = (f"expected a test accuracy of {expected:.4f} ({round(expected * n)} of {n} test "
                f"images right), got {value:.4g}")
-    train = svm_accuracy(X_train, y_train, X_train, y_train, C=C)
     if not 0 <= value <= 1:
-        problem += "\nan accuracy is a fraction in [0, 1], not a percentage or a count"
-    elif abs(value - train) < 1e-9:
+        return problem + "\nan accuracy is a fraction in [0, 1], not a percentage or a count"
+    # What the usual mistakes score, to name the one made; the case comes first among the
+    # cases because there they all differ.
+    def scores(fit: tuple[np.ndarray, np.ndarray], scored: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether ``value`` is, within one image, the accuracy on ``scored`` of an SVM fitted
+        on ``fit``."""
+        accuracy = svm_accuracy(*fit, *scored, C=C)
+        return abs(value - accuracy) <= 1 / len(scored[1]) + 1e-9
+
+    train, test = (X_train, y_train), (X_test, y_test)
+    both = np.concatenate([X_train, X_test]), np.concatenate([y_train, y_test])
+    on_train = scores(train, train)
+    fitted_on_test = scores(test, test) or scores(both, test)
+    swapped = scores(test, train)
+    if fitted_on_test and on_train:
+        problem += ("\nthat is what an SVM scores on the images it was fitted on: either it "
+                    "was scored on the training set or it was fitted on the test set; fit it on "
+                    "X_train, y_train only, then score it on X_test, y_test")
+    elif fitted_on_test:
+        problem += ("\nthat is the accuracy of an SVM fitted on the test set (alone or with "
+                    "the training set), then scored on it: fit on X_train, y_train only; the "
+                    "test images are for scoring, never for fitting")
+    elif on_train:
         problem += ("\nthat is the accuracy on the training set: score the SVM on X_test, "
                     "y_test, images it was not trained on")
+    elif swapped:
+        problem += ("\nthat is an SVM fitted on the test set and scored on the training set: "
+                    "the two sets are the wrong way round")
     return problem
 
 
@@ -372,6 +428,7 @@ SVM_ACCURACY = Question(
     hint="fit sklearn.svm.LinearSVC(C=C) on X_train, y_train only, then return its accuracy on "
          "X_test, y_test (svm.score), a float in [0, 1]; C is a keyword with default 1.0.",
     apply=_apply_svm,
+    refuses=(svm_accuracy, fit_svm),
 )
 
 

@@ -14,7 +14,9 @@ maps, fooling images and class visualization.
   (reference: ``dlvision.visualize.jitter`` and ``gaussian_blur`` around the step, as
   ``class_visualization`` does).
 
-Every network is a tiny convolutional classifier with random weights (five classes, images of
+The package's own implementations of what each question asks are refused to the answers while
+they are checked (``Question.refuses``); ``gaussian_blur``, which the notebook hands to the
+student, is not. Every network is a tiny convolutional classifier with random weights (five classes, images of
 a dozen pixels), seeded, so that a check takes milliseconds. Images are in the network's input
 space; nothing is clamped, as the tiny networks have no pixel range.
 """
@@ -28,11 +30,16 @@ import torch
 from torch import nn
 
 from ...visualize import (
+    class_visualization,
     class_visualization_step,
+    fooling_image,
     fooling_step,
     gaussian_blur,
+    gradient_times_input,
     jitter,
     saliency_map,
+    score_gradient,
+    smoothgrad,
 )
 from ..compare import compare_tensors, describe
 from ..question import Case, Part, Question
@@ -186,6 +193,7 @@ SALIENCY_MAP = Question(
          "image's score of its own class, scores.gather(1, y[:, None]).sum(), and backward; "
          "then X.grad.abs().amax(dim=1). The scores are before the softmax, not a loss.",
     apply=_apply_saliency,
+    refuses=(saliency_map, score_gradient, gradient_times_input, smoothgrad),
 )
 
 
@@ -247,6 +255,7 @@ FOOLING_STEP = Question(
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
     apply=_apply_fooling_step,
+    refuses=(fooling_step, score_gradient),
 )
 
 
@@ -327,6 +336,7 @@ FOOLING_IMAGE = Question(
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
     apply=_apply_fooling_image,
+    refuses=(fooling_image, fooling_step, score_gradient),
 )
 
 
@@ -401,6 +411,7 @@ CLASS_VISUALIZATION_STEP = Question(
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
     apply=_apply_class_step,
+    refuses=(class_visualization_step, class_visualization),
 )
 
 
@@ -475,6 +486,8 @@ REGULARIZED_STEP = Question(
          "x, target, l2_reg=l2_reg, lr=lr); roll back with shifts=(-dy, -dx); then, if "
          "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",
     apply=_apply_regularized,
+    # gaussian_blur stays allowed: the notebook hands it to the student.
+    refuses=(jitter, class_visualization_step, class_visualization),
 )
 
 PART = Part(
