@@ -16,9 +16,9 @@ maps, fooling images and class visualization.
 
 The package's own implementations of what each question asks are refused to the answers while
 they are checked (``Question.refuses``); ``gaussian_blur``, which the notebook hands to the
-student, is not. Every network is a tiny convolutional classifier with random weights (five classes, images of
-a dozen pixels), seeded, so that a check takes milliseconds. Images are in the network's input
-space; nothing is clamped, as the tiny networks have no pixel range.
+student, is not. Every network is a tiny convolutional classifier with random weights (five
+classes, images of a dozen pixels), seeded, so that a check takes milliseconds. Images are in
+the network's input space; nothing is clamped, as the tiny networks have no pixel range.
 """
 
 from __future__ import annotations
