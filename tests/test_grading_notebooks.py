@@ -30,6 +30,7 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 GETTING_STARTED = ROOT / "solutions" / "0-getting-started.ipynb"
 TRANSFER = ROOT / "solutions" / "1-transfer-learning.ipynb"
+VISUALIZATION = ROOT / "solutions" / "2-visualization.ipynb"
 BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
 # Seconds for the notebook that sleeps an hour: its first cell, which needs no import, must
 # run before then even on a busy machine.
@@ -161,6 +162,16 @@ def wrong_transfer(nb):
                 "return float(svm.score(X_test, y_test))")
 
 
+def wrong_visualization(nb):
+    """The package's saliency_map, and the class-visualization step without its penalty (the
+    step with jitter and blur calls it, so it goes wrong too)."""
+    swap_answer(nb, "compute_saliency_maps",
+                "return dlvision.visualize.saliency_map(model, X, y)")
+    cell = nb.cells[code_index(nb, "", "def class_visualization_step(")]
+    cell.source = cell.source.replace(" - l2_reg * x.pow(2).sum()", "")
+    nb.cells[code_index(nb, "import matplotlib")].source += "\nimport dlvision.visualize"
+
+
 def tampers_with_the_helpers(nb):
     swap_answer(nb, "imagenet_normalize", "return images")
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -200,6 +211,8 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
             variant(folder, "wrong", wrong_getting_started), folder)
         runs["wrong/1-transfer-learning"] = grade(
             variant(folder, "wrong", wrong_transfer, TRANSFER), folder)
+        runs["wrong/2-visualization"] = grade(
+            variant(folder, "wrong", wrong_visualization, VISUALIZATION), folder)
     return runs
 
 
@@ -413,6 +426,10 @@ def test_an_answer_replaced_later_keeps_its_points_and_the_cell_is_named(graded)
      "write this yourself; `dlvision.models.truncate` is the reference the grader uses"),
     ("1-transfer-learning", "l2-features", WRONG, "row 1 of your X is NaN"),
     ("1-transfer-learning", "svm-accuracy", WRONG, "an SVM fitted on the test set"),
+    ("2-visualization", "saliency-map", ERROR,
+     "write this yourself; `dlvision.visualize.saliency_map` is the reference the grader uses"),
+    ("2-visualization", "class-visualization-step", WRONG,
+     "the objective is the target's score minus l2_reg times the *squared* L2 norm"),
 ])
 def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
         graded, part, question, status, says):
@@ -420,7 +437,8 @@ def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
     [verdict] = [r for r in report.results if r.question == question]
     assert verdict.status == status and verdict.points == 0
     assert says in verdict.message, verdict.message
-    untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"}}.get(part, set())
+    untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"},
+                 "2-visualization": {"fooling-step", "fooling-image"}}.get(part, set())
     assert {r.question for r in report.results if r.passed} == untouched
 
 
