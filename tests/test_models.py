@@ -57,9 +57,7 @@ def test_second_load_reads_the_cache_quickly(standins, name, monkeypatch):
         raise AssertionError("the stand-in was trained again instead of read from the cache")
 
     monkeypatch.setattr(zoo, "train_standin", no_training)
-    start = time.perf_counter()
-    again = pretrained(name, progress=False)
-    assert time.perf_counter() - start < 10  # reading a few hundred kB, not training
+    again = pretrained(name, progress=False)  # read: training again would raise above
     for a, b in zip(again.state_dict().values(), standins[name].state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
