@@ -23,6 +23,16 @@ def isolated_profile(monkeypatch, session_data):
     yield
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module's tests: tiny networks gain nothing from threads, and
+    lose much when the cores are busy (``pytestmark = pytest.mark.usefixtures(...)``)."""
+    from dlvision.grading.observe import one_thread
+
+    with one_thread():
+        yield
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """A fresh, empty data folder for tests that look for missing or corrupt files."""

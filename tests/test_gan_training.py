@@ -30,12 +30,7 @@ from dlvision.metrics import frechet_distance
 TINY = GANConfig(nz=8, ngf=4, ndf=4, batch_size=16, steps=6, snapshots=(0, 3, 6), n_fixed=4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -208,19 +203,20 @@ def test_the_judge_reports_shares_confidence_and_distance():
 
 
 def test_faces_are_judged_in_a_pretrained_network_s_features():
-    from dlvision.gan.judge import judge_images, mean_pairwise_distance
+    from dlvision.gan.judge import image_features, judge_images, mean_pairwise_distance
     from dlvision.models import pretrained
 
     network = pretrained("squeezenet1_1", progress=False)  # mini: the stand-in, 32×32 inputs
     g = torch.Generator().manual_seed(0)
     real = torch.rand(12, 3, 32, 32, generator=g) * 2 - 1
     collapsed = real[:1].expand(12, -1, -1, -1)  # twelve copies of one image
-    same = judge_images(real, real, network=network)
+    real_features = image_features(real, network=network)
+    same = judge_images(real, real_features, network=network)
     assert same["frechet"] == pytest.approx(0, abs=1e-3)
     assert same["spread"] == pytest.approx(same["real_spread"]) and same["spread"] > 0
-    verdict = judge_images(collapsed, real, network=network)
+    verdict = judge_images(collapsed, real_features, network=network)
     assert verdict["spread"] == pytest.approx(0, abs=1e-4) and verdict["frechet"] > 0.01
-    grey = judge_images(real[:, :1], real, network=network)  # one channel: repeated
+    grey = judge_images(real[:, :1], real_features, network=network)  # one channel: repeated
     assert grey["frechet"] > 0
     assert mean_pairwise_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5)
 

@@ -13,6 +13,7 @@ from torch import nn
 from torchvision.models import squeezenet1_1
 
 from dlvision.data import denormalize, imagenet_samples, ink_boxes
+from dlvision.grading.checks.visualization import lively_init
 from dlvision.metrics import bounding_boxes, box_iou, rank_correlation
 from dlvision.models import MiniSqueezeNet, MiniVGG, weights_info
 from dlvision.visualize import (
@@ -32,14 +33,7 @@ from dlvision.visualize import (
     smoothgrad,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks gain nothing from threads, and lose much when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _mini_info():
@@ -57,23 +51,11 @@ def _tiny_net() -> nn.Module:
 
 
 def _seeded(build, seed: int = 0) -> nn.Module:
-    """``build()`` with random weights that make its scores depend on the input, in eval mode.
-
-    PyTorch's default initialization shrinks the signal layer after layer: a deep random
-    network gives nearly the same scores to every image and gradients near 1e-8, against which
-    any tolerance passes. He initialization and non-trivial batch-norm statistics keep it alive.
-    The global random state is left alone.
-    """
+    """``build()`` with random weights that make its scores depend on the input (the checks'
+    ``lively_init``), in eval mode. The global random state is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = build()
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d | nn.Linear):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                nn.init.uniform_(m.bias, -0.1, 0.1)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
+        model = lively_init(build())
     model.weights_info = _mini_info()
     return model.eval()
 

@@ -95,7 +95,7 @@ def digit_judge(*, profile: str | Profile | None = None, progress: bool = True
                        progress=progress, desc="training the digit judge")
         seconds = time.perf_counter() - started
         X, y = _in_memory(test)
-        accuracy = float((_scores(model, X).argmax(1) == y).float().mean())
+        accuracy = float((_batched(model.forward, X).argmax(1) == y).float().mean())
         return {"state_dict": model.state_dict(),
                 "record": {"test_accuracy": accuracy, "train_seconds": seconds,
                            "n_train": len(images), "n_test": len(X)}}
@@ -108,18 +108,13 @@ def digit_judge(*, profile: str | Profile | None = None, progress: bool = True
 
 
 @torch.no_grad()
-def _scores(model: DigitJudge, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+def _batched(function, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """``function`` (a judge's forward or its ``features``) over images, batch by batch, on
+    the judge's device; the result on the CPU."""
+    model = function.__self__
     model.eval()
     device = device_of(model)
-    return torch.cat([model(images[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(images), batch_size)])
-
-
-@torch.no_grad()
-def _features(model: DigitJudge, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    model.eval()
-    device = device_of(model)
-    return torch.cat([model.features(images[i:i + batch_size].to(device)).cpu()
+    return torch.cat([function(images[i:i + batch_size].to(device)).cpu()
                       for i in range(0, len(images), batch_size)])
 
 
@@ -171,10 +166,11 @@ def judge_digits(samples: torch.Tensor, *, judge: DigitJudge | None = None,
     judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
     if reference is None:
         reference, _ = _in_memory(real_digits("test", profile=profile))
-    probabilities = _scores(judge, samples).softmax(1)
+    probabilities = _batched(judge.forward, samples).softmax(1)
     confidence, predictions = probabilities.max(1)
     shares = torch.bincount(predictions, minlength=10).float() / len(samples)
-    frechet = frechet_distance(_features(judge, samples), _features(judge, reference))
+    frechet = frechet_distance(_batched(judge.features, samples),
+                               _batched(judge.features, reference))
     return Judgement(shares, predictions, confidence, frechet)
 
 
@@ -228,16 +224,20 @@ def mean_pairwise_distance(features: torch.Tensor) -> float:
     return float(distances.sum() / (n * (n - 1)))
 
 
-def judge_images(samples: torch.Tensor, real: torch.Tensor, *,
+def judge_images(samples: torch.Tensor, real_features: torch.Tensor, *,
                  network: nn.Module | None = None) -> dict[str, float]:
-    """Samples against real images, both (N, C, H, W) in [-1, 1], in ``image_features``:
-    ``frechet`` (the Fréchet distance, in ImageNet SqueezeNet's features: not comparable with
-    published FIDs, which use an Inception network), ``spread`` and ``real_spread`` (the mean
-    pairwise distance of the samples' features and of the real images')."""
-    network = network if network is not None else _default_network()
-    fake, true = image_features(samples, network=network), image_features(real, network=network)
-    return {"frechet": frechet_distance(fake, true), "spread": mean_pairwise_distance(fake),
-            "real_spread": mean_pairwise_distance(true)}
+    """Samples (N, C, H, W) in [-1, 1] against real images, in ``image_features``.
+
+    real_features : ``image_features(real, network=network)`` (M, D), computed once for every
+    run compared with the same real images. Returns ``frechet`` (the Fréchet distance, in
+    ImageNet SqueezeNet's features: not comparable with published FIDs, which use an Inception
+    network), ``spread`` and ``real_spread`` (the mean pairwise distance of the samples'
+    features and of the real images').
+    """
+    fake = image_features(samples, network=network)
+    return {"frechet": frechet_distance(fake, real_features),
+            "spread": mean_pairwise_distance(fake),
+            "real_spread": mean_pairwise_distance(real_features)}
 
 
 def _default_network() -> nn.Module:

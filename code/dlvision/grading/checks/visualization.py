@@ -62,14 +62,24 @@ def tiny_classifier(seed: int, *, training: bool = False) -> nn.Module:
             nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
             nn.Flatten(), nn.Linear(64, N_CLASSES),
         )
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d | nn.Linear):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                nn.init.uniform_(m.bias, -0.1, 0.1)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
+        lively_init(model)
     return model.train(training)
+
+
+@torch.no_grad()
+def lively_init(model: nn.Module) -> nn.Module:
+    """Random weights that keep a deep network's scores dependent on its input, in place, from
+    the global generator: He initialization, biases in ±0.1, and batch-norm statistics away
+    from (0, 1). PyTorch's default initialization shrinks the signal layer after layer, and
+    gradients near 1e-8 would let any answer pass any tolerance."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d | nn.Linear):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.uniform_(m.bias, -0.1, 0.1)
+        elif isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    return model
 
 
 def _images(shape: tuple[int, ...], seed: int, scale: float = 1.0) -> torch.Tensor:
@@ -497,4 +507,4 @@ PART = Part(
                REGULARIZED_STEP),
 )
 
-__all__ = ["PART", "fooling_path", "regularized_step", "tiny_classifier"]
+__all__ = ["PART", "fooling_path", "lively_init", "regularized_step", "tiny_classifier"]
