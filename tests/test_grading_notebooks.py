@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from dlvision.cli import main
+from dlvision.gan.judge import digit_judge
 from dlvision.grading import get_part
 from dlvision.grading.question import ERROR, MISSING, NOT_ANSWERED, PASSED, WRONG
 from dlvision.grading.report import NOT_RUN, Report, format_report
@@ -31,6 +32,7 @@ EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 GETTING_STARTED = ROOT / "solutions" / "0-getting-started.ipynb"
 TRANSFER = ROOT / "solutions" / "1-transfer-learning.ipynb"
 VISUALIZATION = ROOT / "solutions" / "2-visualization.ipynb"
+GANS = ROOT / "solutions" / "3-gans.ipynb"
 BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
 # Seconds for the notebook that sleeps an hour: its first cell, which needs no import, must
 # run before then even on a busy machine.
@@ -172,6 +174,18 @@ def wrong_visualization(nb):
     nb.cells[code_index(nb, "import matplotlib")].source += "\nimport dlvision.visualize"
 
 
+def wrong_gans(nb):
+    """The package's discriminator loss, a generator ending with a sigmoid, and a training step
+    that never resets its gradients."""
+    swap_answer(nb, "discriminator_loss", "return dlvision.gan.discriminator_loss(d_real, d_fake)")
+    cell = nb.cells[code_index(nb, "", "class DCGANGenerator(")]
+    cell.source = cell.source.replace("nn.Tanh()", "nn.Sigmoid()")
+    cell = nb.cells[code_index(nb, "", "def training_step(")]
+    cell.source = cell.source.replace("        opt_D.zero_grad()\n", "").replace(
+        "        opt_G.zero_grad()\n", "")
+    nb.cells[code_index(nb, "import matplotlib")].source += "\nimport dlvision.gan"
+
+
 def tampers_with_the_helpers(nb):
     swap_answer(nb, "imagenet_normalize", "return images")
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -196,6 +210,7 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
         # that the times measured below are those of grading a notebook.
         for name in ("vgg16", "squeezenet1_1"):  # exercises 1 and 2
             pretrained(name, profile="mini", progress=False)
+        digit_judge(profile="mini", progress=False)  # exercise 3's judge of the samples
         runs = {f"solution/{p.stem}": grade(p, folder) for p in SOLUTIONS}
         runs.update({f"exercise/{p.stem}": grade(p, folder) for p in EXERCISES})
         runs["loops"] = grade(variant(folder, "loops", loops_forever), folder,
@@ -213,6 +228,7 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
             variant(folder, "wrong", wrong_transfer, TRANSFER), folder)
         runs["wrong/2-visualization"] = grade(
             variant(folder, "wrong", wrong_visualization, VISUALIZATION), folder)
+        runs["wrong/3-gans"] = grade(variant(folder, "wrong", wrong_gans, GANS), folder)
     return runs
 
 
@@ -430,6 +446,10 @@ def test_an_answer_replaced_later_keeps_its_points_and_the_cell_is_named(graded)
      "write this yourself; `dlvision.visualize.saliency_map` is the reference the grader uses"),
     ("2-visualization", "class-visualization-step", WRONG,
      "the objective is the target's score minus l2_reg times the *squared* L2 norm"),
+    ("3-gans", "discriminator-loss", ERROR,
+     "write this yourself; `dlvision.gan.discriminator_loss` is the reference the grader uses"),
+    ("3-gans", "generator", WRONG, "the images are all ≥ 0: the last activation is tanh"),
+    ("3-gans", "training-step", WRONG, "the gradients were never reset"),
 ])
 def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
         graded, part, question, status, says):
@@ -438,7 +458,8 @@ def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
     assert verdict.status == status and verdict.points == 0
     assert says in verdict.message, verdict.message
     untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"},
-                 "2-visualization": {"fooling-step", "fooling-image"}}.get(part, set())
+                 "2-visualization": {"fooling-step", "fooling-image"},
+                 "3-gans": {"generator-loss"}}.get(part, set())
     assert {r.question for r in report.results if r.passed} == untouched
 
 

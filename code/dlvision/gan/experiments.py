@@ -6,9 +6,15 @@ default run keeps its generator at that step too, so each experiment is compared
 default at the same point of training). Two of the course's items need no run of their own:
 "longer training" compares the default run with itself at two points, and "interpolation"
 draws from the default's generator.
+
+``part_jobs(profile)`` lists every run that the pages of Part 3 show, so that whichever page
+runs first trains them all together (``runs.trained_runs``), keeping both cores of a laptop
+busy to the end rather than one page's few runs at a time.
 """
 
 from __future__ import annotations
+
+from torch.utils.data import Dataset
 
 from ..profile import Profile, current
 from .training import GANConfig
@@ -44,4 +50,46 @@ def experiments(base: GANConfig, steps: int) -> dict[str, GANConfig]:
     }
 
 
-__all__ = ["experiment_steps", "experiments"]
+def one_sided(base: GANConfig) -> dict[str, GANConfig]:
+    """Q1's two runs, a fifth of ``base``'s steps long: "only D" learns (G's learning rate is
+    0), "only G" learns (D's is 0)."""
+    short = max(2, base.steps // 5)
+    frozen = base.with_(steps=short, snapshots=(0, short))
+    return {"only D": frozen.with_(lr_g=0.0), "only G": frozen.with_(lr_d=0.0)}
+
+
+# The course's own setting in the mini profile: enough steps to see it collapse on the digits.
+COURSE_STEPS_MINI = 300
+
+
+def _cost(config: GANConfig) -> float:
+    """A rough relative cost of a run, to start the longest first."""
+    width = max(config.ngf, config.ndf)
+    return (config.steps * (config.d_steps + config.g_steps) * config.batch_size * width**2
+            * (config.size / 32) ** 2)
+
+
+def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig, Dataset]]:
+    """Every run of Part 3's pages, name → (configuration, data), longest first.
+
+    "default" (``runs.default_config``); in the mini profile "course", the course's own setting
+    for ``COURSE_STEPS_MINI`` steps (Q4); "only D" and "only G" (Q1, ``one_sided``); and each
+    of the ``experiments`` of Q5, by its name.
+    """
+    from ..data import celeba
+    from .runs import COURSE_SETTING, default_config
+
+    prof = current(profile)
+    base = default_config(prof)
+    configs = {"default": base}
+    if prof.is_mini:
+        steps = min(COURSE_STEPS_MINI, base.steps)
+        configs["course"] = COURSE_SETTING.with_(steps=steps, snapshots=(steps,))
+    configs.update(one_sided(base))
+    configs.update(experiments(base, experiment_steps(prof)))
+    data = {size: celeba(size=size, profile=prof) for size in {c.size for c in configs.values()}}
+    order = sorted(configs, key=lambda name: -_cost(configs[name]))
+    return {name: (configs[name], data[configs[name].size]) for name in order}
+
+
+__all__ = ["COURSE_STEPS_MINI", "experiment_steps", "experiments", "one_sided", "part_jobs"]

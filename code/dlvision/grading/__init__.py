@@ -48,7 +48,7 @@ from . import checks
 from .checks import all_parts, all_questions, get_part, get_question, part_ids
 from .judge import judge
 from .observe import observe
-from .question import STATUSES, Case, CheckResult, Part, Question, _ipython
+from .question import STATUSES, Case, CheckResult, Part, Question, _ipython, under_grader
 
 
 def check(question: str, answer: Any) -> CheckResult:
@@ -82,4 +82,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["STATUSES", "Case", "CheckResult", "Part", "Question", "all_parts", "all_questions",
-           "check", "get_part", "get_question", "part_ids"]
+           "check", "get_part", "get_question", "part_ids", "under_grader"]

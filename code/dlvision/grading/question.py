@@ -7,6 +7,7 @@ is tried on (``cases``) and how the answer's output on each input is judged (``j
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,9 @@ NOT_ANSWERED = "not answered"  # it still raises NotImplementedError
 MISSING = "missing"  # the graded notebook does not define it
 TIMEOUT = "timeout"  # it ran longer than the grader's time limit
 STATUSES = (PASSED, WRONG, ERROR, NOT_ANSWERED, MISSING, TIMEOUT)
+
+# Set in the kernel of a notebook that ``dlvision grade`` runs (see ``under_grader``).
+GRADER_ENV = "DLVISION_GRADER"
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,12 @@ class CheckResult:
         if shell is not None and self._printed_in == shell.execution_count:
             return
         print(self)
+
+
+def under_grader() -> bool:
+    """Whether this notebook is being run by ``dlvision grade``. Grades come from the checks
+    alone, so a cell may shorten what no check needs, such as a long training, and say so."""
+    return os.environ.get(GRADER_ENV) == "1"
 
 
 def _ipython():

@@ -36,7 +36,16 @@ from nbclient.util import run_sync
 
 from .checks import get_part, part_ids
 from .judge import judge
-from .question import ERROR, MISSING, TIMEOUT, CheckResult, Part, Question, result
+from .question import (
+    ERROR,
+    GRADER_ENV,
+    MISSING,
+    TIMEOUT,
+    CheckResult,
+    Part,
+    Question,
+    result,
+)
 from .report import NOT_RUN, CellRun, Report
 from .sandbox import Sandbox, SandboxCrash, SandboxTimeout
 
@@ -185,7 +194,7 @@ class _Kernel:
         self._reply = (execute_reply or {}).get("content", {})
 
     def running(self):
-        env = dict(os.environ, DLVISION_PROFILE="mini", MPLBACKEND="agg")
+        env = dict(os.environ, DLVISION_PROFILE="mini", MPLBACKEND="agg", **{GRADER_ENV: "1"})
         # The kernel's own stdout and stderr: its start-up warnings, not the cells' outputs.
         return self.client.setup_kernel(env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)

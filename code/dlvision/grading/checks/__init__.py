@@ -23,6 +23,7 @@ PART_MODULES = MappingProxyType({
     "0-getting-started": "getting_started",
     "1-transfer-learning": "transfer_learning",
     "2-visualization": "visualization",
+    "3-gans": "gans",
 })
 
 # part id -> its question ids, in the notebook's order
@@ -32,6 +33,7 @@ PART_QUESTIONS = MappingProxyType({
                             "svm-accuracy", "pca-features"),
     "2-visualization": ("saliency-map", "fooling-step", "fooling-image",
                         "class-visualization-step", "regularized-step"),
+    "3-gans": ("discriminator-loss", "generator-loss", "generator", "training-step"),
 })
 
 

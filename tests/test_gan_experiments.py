@@ -1,0 +1,59 @@
+"""The runs of Part 3's pages: the course's experiments, each one change to the default run,
+and the list of every run, which the first page built trains together."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dlvision.gan.experiments import (
+    COURSE_STEPS_MINI,
+    experiment_steps,
+    experiments,
+    one_sided,
+    part_jobs,
+)
+from dlvision.gan.runs import COURSE_SETTING, MINI_DEFAULT, default_config
+
+
+def changed_fields(config, base) -> set[str]:
+    return {f.name for f in dataclasses.fields(config)
+            if getattr(config, f.name) != getattr(base, f.name)}
+
+
+def test_each_experiment_changes_one_setting_of_the_default_and_ends_where_it_keeps_a_sample():
+    at = experiment_steps("mini")
+    assert at in MINI_DEFAULT.snapshots  # compared with the default at the same step
+    configs = experiments(MINI_DEFAULT, at)
+    assert len(configs) == 12
+    short = MINI_DEFAULT.with_(steps=at, snapshots=(0, at))
+    changes = {name: changed_fields(config, short) for name, config in configs.items()}
+    assert changes["Adam β1 = 0.9"] == {"beta1"}
+    assert changes["saturating G loss"] == {"saturating"}
+    assert changes["5 D updates per step"] == {"d_steps"}
+    assert changes["64×64, one more block"] == {"size"}
+    assert changes["learning rates × 5"] == {"lr_g", "lr_d"}
+    assert all(len(c) == 1 or c <= {"ngf", "ndf", "lr_g", "lr_d"} for c in changes.values())
+
+
+def test_one_sided_runs_freeze_one_network_for_a_fifth_of_the_default():
+    runs = one_sided(MINI_DEFAULT)
+    assert runs["only D"].lr_g == 0 and runs["only D"].lr_d == MINI_DEFAULT.lr_d
+    assert runs["only G"].lr_d == 0 and runs["only G"].lr_g == MINI_DEFAULT.lr_g
+    assert runs["only D"].steps == MINI_DEFAULT.steps // 5
+
+
+def test_part_jobs_list_every_run_of_the_pages_longest_first(isolated_profile):
+    # The full profile's list is run by the rehearsal (make rehearse-full), on generated files.
+    jobs = part_jobs("mini")
+    expected = {"default", "course", "only D", "only G",
+                *experiments(MINI_DEFAULT, experiment_steps("mini"))}
+    assert set(jobs) == expected
+    assert jobs["default"][0] == default_config("mini") == MINI_DEFAULT
+    assert jobs["course"][0] == COURSE_SETTING.with_(steps=COURSE_STEPS_MINI,
+                                                     snapshots=(COURSE_STEPS_MINI,))
+    for config, data in jobs.values():
+        assert data[0][0].shape[-1] == config.size  # each run gets data of its size
+    names = list(jobs)
+    # The heaviest runs first, so that the two workers finish together.
+    assert names.index("5 D updates per step") < names.index("learning rates ÷ 5")
+    assert names.index("default") < names.index("only G")
