@@ -1,7 +1,9 @@
 """Measures of predictions, maps and samples: confusion counts and the most frequent confusion;
 rank correlation between maps and overlap between boxes (Part 2's saliency, measured); the
 Fréchet distance between two sets of features (Parts 3 and 4: a GAN's samples against real
-images, in the features of ``dlvision.gan.judge``'s classifier).
+images, in the features of ``dlvision.gan.judge``'s classifier); the style of digits (ink and
+slant) and how much of a table's variance its rows and its columns explain (Part 4's question of
+what the noise vector encodes once the label is fixed).
 """
 
 from __future__ import annotations
@@ -135,3 +137,61 @@ def frechet_distance(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray)
     cov_a, cov_b = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
     root = np.real(linalg.sqrtm(cov_a @ cov_b))  # rounding leaves tiny imaginary parts
     return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
+class Shares(NamedTuple):
+    """Fractions of a table's variance (they sum to 1): explained by its rows, by its columns,
+    and left over (what neither explains alone)."""
+
+    rows: float
+    columns: float
+    residual: float
+
+
+def two_way_shares(table: torch.Tensor | np.ndarray) -> Shares:
+    """How much of the variance of ``table`` (R, C), R, C ≥ 2, comes from its rows and how much
+    from its columns: the sums of squares of a two-way analysis of variance without
+    interaction, divided by the total sum of squares. A table whose values depend on the
+    column only gives columns = 1; all-equal values give (0, 0, 0)."""
+    values = np.asarray(torch.as_tensor(table).double().cpu())
+    if values.ndim != 2 or min(values.shape) < 2:
+        raise ValueError(f"expected a table (R, C) with R, C ≥ 2, got shape {values.shape}")
+    mean = values.mean()
+    total = ((values - mean) ** 2).sum()
+    if total == 0:
+        return Shares(0.0, 0.0, 0.0)
+    rows = values.shape[1] * ((values.mean(1) - mean) ** 2).sum() / total
+    columns = values.shape[0] * ((values.mean(0) - mean) ** 2).sum() / total
+    return Shares(float(rows), float(columns), float(1 - rows - columns))
+
+
+def _ink_weights(images: torch.Tensor) -> torch.Tensor:
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"expected grey images (N, 1, H, W) in [-1, 1], got shape "
+                         f"{tuple(images.shape)}")
+    return ((images[:, 0].double() + 1) / 2).clamp(0, 1)  # (N, H, W): 0 background, 1 ink
+
+
+def ink(images: torch.Tensor) -> torch.Tensor:
+    """(N,) the fraction of each image's area covered by ink, for white-on-black images (N, 1,
+    H, W) in [-1, 1]: thicker or larger strokes give more."""
+    return _ink_weights(images).mean(dim=(1, 2)).float()
+
+
+def slant(images: torch.Tensor) -> torch.Tensor:
+    """(N,) how far each stroke leans, from the image's second moments (N, 1, H, W) in [-1, 1]:
+    the horizontal shift per row of the ink's principal direction, −μ₁₁ / μ₀₂ with rows counted
+    downwards. 0 for an upright digit, positive when the top leans right (/), negative when it
+    leans left; 0 for an empty image."""
+    w = _ink_weights(images)
+    n, h, width = w.shape
+    rows = torch.arange(h, dtype=w.dtype).view(1, h, 1)
+    cols = torch.arange(width, dtype=w.dtype).view(1, 1, width)
+    mass = w.sum(dim=(1, 2)).clamp_min(1e-12)
+    r_mean = (w * rows).sum(dim=(1, 2)) / mass
+    c_mean = (w * cols).sum(dim=(1, 2)) / mass
+    dr = rows - r_mean.view(n, 1, 1)
+    dc = cols - c_mean.view(n, 1, 1)
+    mu11 = (w * dr * dc).sum(dim=(1, 2)) / mass
+    mu02 = (w * dr * dr).sum(dim=(1, 2)) / mass
+    return torch.where(mu02 > 1e-12, -mu11 / mu02.clamp_min(1e-12), 0.0).float()

@@ -1,0 +1,69 @@
+"""Measures of digit style and of where a table's variance comes from (Part 4, Q15)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from dlvision.metrics import ink, slant, two_way_shares
+
+
+def stroke(offsets: list[int], *, width: int = 1) -> torch.Tensor:
+    """A white-on-black image (1, 1, 32, 32) in [-1, 1]: one stroke from row 8 to row 23, at
+    column 16 + offsets[row - 8]."""
+    image = -torch.ones(1, 1, 32, 32)
+    for row, offset in zip(range(8, 24), offsets, strict=True):
+        image[0, 0, row, 16 + offset:16 + offset + width] = 1
+    return image
+
+
+def test_slant_is_zero_upright_positive_leaning_right_and_proportional_to_the_shear():
+    upright = stroke([0] * 16)
+    right = stroke([(23 - r) // 2 for r in range(8, 24)])  # the top is further right: /
+    left = torch.flip(right, dims=[3])
+    slants = slant(torch.cat([upright, right, left]))
+    assert slants[0] == pytest.approx(0, abs=1e-6)
+    assert slants[1] > 0.4 and slants[2] == pytest.approx(-slants[1].item(), abs=1e-6)
+    # A shear of half a pixel per row, measured by the moments, up to the rounding of pixels.
+    assert slants[1].item() == pytest.approx(0.5, abs=0.05)
+
+
+def test_slant_does_not_depend_on_where_the_digit_is_or_how_thick():
+    base = stroke([(23 - r) // 3 for r in range(8, 24)])
+    moved = torch.roll(base, shifts=(3, -4), dims=(2, 3))
+    thick = stroke([(23 - r) // 3 for r in range(8, 24)], width=3)
+    values = slant(torch.cat([base, moved, thick]))
+    assert values[1].item() == pytest.approx(values[0].item(), abs=1e-5)
+    assert values[2].item() == pytest.approx(values[0].item(), abs=0.02)
+
+
+def test_ink_counts_the_inked_fraction_of_the_image():
+    assert ink(stroke([0] * 16)).item() == pytest.approx(16 / 1024)
+    assert ink(stroke([0] * 16, width=3)).item() == pytest.approx(48 / 1024)
+    grey = torch.zeros(1, 1, 32, 32)  # mid-grey is half ink
+    assert ink(grey).item() == pytest.approx(0.5)
+    assert slant(-torch.ones(2, 1, 32, 32)).tolist() == [0.0, 0.0]  # nothing drawn
+
+
+def test_style_measures_refuse_colour_images_with_a_clear_error():
+    with pytest.raises(ValueError, match=r"grey images \(N, 1, H, W\)"):
+        ink(torch.zeros(2, 3, 32, 32))
+
+
+def test_two_way_shares_split_the_variance_between_rows_and_columns():
+    rows = torch.arange(4.0)[:, None].expand(4, 5)
+    assert two_way_shares(rows) == pytest.approx((1.0, 0.0, 0.0))
+    assert two_way_shares(rows.T) == pytest.approx((0.0, 1.0, 0.0))
+    additive = torch.arange(4.0)[:, None] + 3 * torch.arange(5.0)[None, :]
+    shares = two_way_shares(additive)
+    # Sums of squares by hand: rows 5·Σ(i − 1.5)² = 25, columns 4·9·Σ(j − 2)² = 360.
+    assert shares.rows == pytest.approx(25 / 385) and shares.columns == pytest.approx(360 / 385)
+    assert shares.residual == pytest.approx(0, abs=1e-12)
+    noise = torch.randn(6, 7, generator=torch.Generator().manual_seed(0))
+    shares = two_way_shares(noise)
+    assert math.isclose(sum(shares), 1.0) and shares.residual > 0.5
+    assert two_way_shares(torch.ones(3, 3)) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="R, C ≥ 2"):
+        two_way_shares(torch.ones(1, 5))
