@@ -110,3 +110,56 @@ def test_train_then_resume_then_sample(capsys, tmp_path):
 def test_sample_without_a_checkpoint_says_how_to_make_one(capsys, tmp_path):
     assert main(["sample", str(tmp_path / "nope.pt")]) == 2
     assert "train one with `dlvision train dcgan --out FILE`" in capsys.readouterr().err
+
+
+CONDITIONAL_TRAINING = ["--steps", "3", "--ngf", "4", "--ndf", "4", "--nz", "8",
+                        "--batch-size", "16"]
+
+
+def test_train_a_conditional_gan_then_resume_then_sample_labelled_digits(capsys, tmp_path):
+    checkpoint = tmp_path / "cdcgan.pt"
+    assert main(["train", "cdcgan", "--out", str(checkpoint), *CONDITIONAL_TRAINING]) == 0
+    out = capsys.readouterr().out
+    assert "training cdcgan in the mini profile" in out and "model='cdcgan'" in out
+    assert "done: 3 steps" in out and "--labels 0-9" in out
+    longer = [("5" if a == "3" else a) for a in CONDITIONAL_TRAINING]
+    assert main(["train", "cdcgan", "--out", str(checkpoint), *longer]) == 0
+    assert "resuming cdcgan" in (out := capsys.readouterr().out) and "done: 5 steps" in out
+    samples = tmp_path / "samples.npz"
+    for spec, expected in [("0-9", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]), ("3", [3] * 12),
+                           ("1,7", [1, 7] * 6), ("0-2,9", [0, 1, 2, 9] * 3)]:
+        assert main(["sample", str(checkpoint), "--n", "12", "--labels", spec,
+                     "--out", str(samples)]) == 0
+        assert "wrote 12 images (1, 32, 32) in [-1, 1] and their labels" in (
+            capsys.readouterr().out)
+        with np.load(samples) as f:
+            images, labels = f["images"], f["labels"]
+        assert images.shape == (12, 1, 32, 32) and images.dtype == np.float32
+        assert -1 <= images.min() and images.max() <= 1
+        assert labels.dtype == np.int64 and labels.tolist() == expected
+
+
+def test_a_fully_connected_cgan_with_a_label_blind_discriminator(capsys, tmp_path):
+    checkpoint = tmp_path / "blind.pt"
+    assert main(["train", "cgan", "--blind-d", "--out", str(checkpoint),
+                 *CONDITIONAL_TRAINING]) == 0
+    assert "d_sees_labels=False" in capsys.readouterr().out
+    assert main(["sample", str(checkpoint), "--n", "4", "--labels", "5",
+                 "--out", str(tmp_path / "s.npz")]) == 0
+
+
+def test_labels_must_match_the_checkpoint_s_kind(capsys, tmp_path):
+    dcgan, cdcgan = tmp_path / "dcgan.pt", tmp_path / "cdcgan.pt"
+    assert main(["train", "dcgan", "--out", str(dcgan), *TINY_TRAINING]) == 0
+    assert main(["train", "cdcgan", "--out", str(cdcgan), *CONDITIONAL_TRAINING]) == 0
+    capsys.readouterr()
+    out = str(tmp_path / "s.npz")
+    assert main(["sample", str(dcgan), "--labels", "0-9", "--out", out]) == 2
+    assert "is an unconditional GAN (dcgan): it draws no given digit; leave out --labels" in (
+        capsys.readouterr().err)
+    assert main(["sample", str(cdcgan), "--out", out]) == 2
+    assert "is a conditional GAN (cdcgan): say which digits to draw, e.g. --labels 0-9" in (
+        capsys.readouterr().err)
+    for spec in ["", "10", "a", "9-0", "1,,2", "-3", "3-", "0-9-9"]:
+        assert main(["sample", str(cdcgan), "--labels", spec, "--out", out]) == 2
+        assert f"--labels {spec!r} is not a list of digits" in capsys.readouterr().err

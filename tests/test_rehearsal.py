@@ -101,6 +101,28 @@ def test_mnist_files_in_the_idx_format(full, offline):
     assert len(train) == MNIST_COUNTS["train"] and train[0][0].shape == (1, 32, 32)
 
 
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("model", ["cdcgan", "cgan"])
+def test_conditional_gans_train_and_are_judged_on_the_mnist_files(full, offline, monkeypatch,
+                                                                  model):
+    """The full profile's path of Part 4 at rehearsal sizes: the course's networks, two steps
+    on the generated MNIST files, then the label accuracy of the digit judge trained on them."""
+    import dlvision
+    from dlvision.gan.judge import judge_run
+    from dlvision.gan.runs import default_config
+    from dlvision.gan.training import train
+
+    monkeypatch.setenv("DLVISION_SIZES", "rehearsal")
+    profile = dlvision.setup("full")
+    config = default_config(profile, model)
+    assert config.model == model and config.steps == 2 and config.ngf in (128, 256)
+    run = train(config, mnist("train", profile=profile), progress=False, device="cpu")
+    assert run.step == 2 and run.snapshots[2].shape == (10, 1, 32, 32)
+    assert run.fixed_labels.tolist() == list(range(10))
+    verdict = judge_run(run, n=20, steps=[2], profile=profile)[2]
+    assert 0 <= verdict["label_accuracy"] <= 1 and verdict["frechet"] >= 0
+
+
 def test_celeba_folder(full):
     faces = celeba(size=64, profile="full")
     assert len(faces) == N_CELEBA and faces[0][0].shape == (3, 64, 64)

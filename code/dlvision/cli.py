@@ -123,7 +123,7 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
-# `dlvision train dcgan`: each option sets the GANConfig field of the same name.
+# `dlvision train MODEL`: each option sets the GANConfig field of the same name.
 TRAIN_OPTIONS = {
     "steps": (int, "training steps (each: d_steps D updates, then g_steps G updates)"),
     "batch_size": (int, "images per update"),
@@ -143,7 +143,7 @@ TRAIN_OPTIONS = {
 
 def _train(args: argparse.Namespace) -> int:
     from . import setup
-    from .data import celeba
+    from .data import celeba, mnist
     from .gan.runs import default_config
     from .gan.training import train
 
@@ -154,34 +154,68 @@ def _train(args: argparse.Namespace) -> int:
         changes["saturating"] = True
     if args.init is not None:
         changes["init"] = args.init
-    base = default_config(profile)
+    if args.blind_d:
+        changes["d_sees_labels"] = False
+    base = default_config(profile, args.model)
     steps = changes.get("steps", base.steps)
     # The default run's snapshots that this run reaches, and its end.
     changes["snapshots"] = (*(s for s in base.snapshots if s < steps), steps)
     config = base.with_(**changes)
-    out = Path(args.out)
+    out = Path(args.out or f"{args.model}.pt")
     resuming = out.exists()
     print(f"{'resuming' if resuming else 'training'} {args.model} in the {profile.name} profile "
           f"into {out}: {config}")
-    run = train(config, celeba(size=config.size, profile=profile), checkpoint=out,
-                checkpoint_every=args.checkpoint_every)
+    # DCGAN: faces (the ten digits in mini); the conditional GANs: MNIST's training digits.
+    data = (mnist("train", size=config.size, profile=profile) if config.conditional
+            else celeba(size=config.size, profile=profile))
+    run = train(config, data, checkpoint=out, checkpoint_every=args.checkpoint_every)
+    labels = " --labels 0-9" if config.conditional else ""
     print(f"done: {run.step} steps in {run.seconds:.0f} s; sample with `dlvision sample {out} "
-          "--n 64 --out samples.npz`")
+          f"--n 64{labels} --out samples.npz`")
     return 0
 
 
+def parse_labels(spec: str, n: int) -> list[int]:
+    """The labels of ``dlvision sample --labels SPEC`` for n images: SPEC lists digits and
+    ranges separated by commas ("3", "1,7", "0-9", "0-4,8"), repeated in turn to make n."""
+    bad = ValueError(f"--labels {spec!r} is not a list of digits: give a digit (3), digits "
+                     "separated by commas (1,7) or a range (0-9), all within 0-9")
+    digits: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        if not (first.isdigit() and (last.isdigit() if dash else True)):
+            raise bad
+        low, high = int(first), int(last) if dash else int(first)
+        if not 0 <= low <= high <= 9:
+            raise bad
+        digits += range(low, high + 1)
+    return [digits[i % len(digits)] for i in range(n)]
+
+
 def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .gan.runs import sample, save_samples
     from .gan.training import load_checkpoint, run_from_checkpoint
 
     if not Path(args.checkpoint).is_file():
         raise FileNotFoundError(f"no checkpoint at {args.checkpoint}: train one with "
-                                "`dlvision train dcgan --out FILE`")
+                                "`dlvision train dcgan --out FILE` (or cdcgan, cgan)")
     run = run_from_checkpoint(load_checkpoint(args.checkpoint))
-    images = sample(run.generator, args.n, seed=args.seed)
-    path = save_samples(images, args.out)
-    print(f"wrote {len(images)} images {tuple(images.shape[1:])} in [-1, 1] to {path} "
-          f"(generator after {run.step} steps)")
+    model = run.config.model
+    if run.config.conditional and args.labels is None:
+        raise ValueError(f"{args.checkpoint} is a conditional GAN ({model}): say which digits "
+                         "to draw, e.g. --labels 0-9")
+    if not run.config.conditional and args.labels is not None:
+        raise ValueError(f"{args.checkpoint} is an unconditional GAN ({model}): it draws no "
+                         "given digit; leave out --labels")
+    labels = None if args.labels is None else parse_labels(args.labels, args.n)
+    images = sample(run.generator, args.n, labels=labels, seed=args.seed)
+    arrays = {} if labels is None else {"labels": np.array(labels, dtype=np.int64)}
+    path = save_samples(images, args.out, **arrays)
+    print(f"wrote {len(images)} images {tuple(images.shape[1:])} in [-1, 1]"
+          f"{' and their labels' if arrays else ''} to {path} "
+          f"({model} generator after {run.step} steps)")
     return 0
 
 
@@ -238,11 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train a GAN, resumably, into a checkpoint file",
         description="Train MODEL on the profile's data (dcgan: CelebA in full, the digits in "
-        "mini) with the profile's default settings, changed by the options; save a checkpoint "
+        "mini; cdcgan and cgan, conditional on the digit: MNIST in full, the digits in mini) "
+        "with the profile's default settings, changed by the options; save a checkpoint "
         "every --checkpoint-every steps and at the end. Run the same command again to resume "
         "an interrupted training.")
-    train.add_argument("model", choices=("dcgan",), help="the GAN to train")
-    train.add_argument("--out", default="dcgan.pt", help="checkpoint file (default: dcgan.pt)")
+    train.add_argument("model", choices=("dcgan", "cdcgan", "cgan"),
+                       help="the GAN to train: the DCGAN, the conditional DCGAN, or the "
+                       "fully-connected conditional GAN")
+    train.add_argument("--out", default=None, help="checkpoint file (default: MODEL.pt)")
     train.add_argument("--profile", choices=PROFILES, default=None,
                        help="data and default settings (default: $DLVISION_PROFILE, else mini)")
     for name, (kind, text) in TRAIN_OPTIONS.items():
@@ -252,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="G minimizes log(1 - D(G(z))), the minimax game's loss")
     train.add_argument("--init", choices=("dcgan", "default"), default=None,
                        help="weights: the DCGAN paper's N(0, 0.02) or PyTorch's default")
+    train.add_argument("--blind-d", action="store_true",
+                       help="cdcgan, cgan: the discriminator is not shown the labels, "
+                       "D(x) instead of D(x, y)")
     train.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
                        help="steps between checkpoints (default: 500)")
     train.set_defaults(run=_train)
@@ -259,9 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "sample", help="draw images from a trained GAN into an .npz file",
         description="Load CHECKPOINT (from `dlvision train`) and write N images of its "
-        "generator to an .npz file: `images`, (N, C, H, W) float32 in [-1, 1].")
+        "generator to an .npz file: `images`, (N, C, H, W) float32 in [-1, 1], and for a "
+        "conditional GAN `labels`, (N,) int64, the digit each image was asked to be.")
     sample.add_argument("checkpoint", help="the checkpoint file")
     sample.add_argument("--n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("--labels", default=None, metavar="SPEC",
+                        help="conditional GANs only (and required): the digits to draw, in "
+                        "turn: 0-9 (each digit), 3 (all threes), 1,7 (ones and sevens)")
     sample.add_argument("--out", default="samples.npz", help="the .npz file to write")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.set_defaults(run=_sample)

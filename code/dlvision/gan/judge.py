@@ -7,7 +7,10 @@ split of scikit-learn's digits, centred at 32×32; full: MNIST's training set) a
 class (coverage and mode collapse: a GAN that draws only ones gets 100 % in one class), the
 judge's mean confidence (a blurred blob gets a low one), and the Fréchet distance between the
 samples and real test digits in the judge's feature space (its penultimate layer): a distance
-between the two distributions, means and covariances, that no single sample can fool.
+between the two distributions, means and covariances, that no single sample can fool. For a
+conditional GAN, given the labels the samples were asked for, it also gives the *label
+accuracy*: the share of samples the judge reads as the digit asked for (``label_accuracy``;
+chance is 10 %).
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ def _in_memory(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
     images = getattr(data, "images", None)
     if isinstance(images, torch.Tensor):
         return images, data.targets
-    batches = list(DataLoader(data, batch_size=1024, num_workers=4))
+    # Decoded by worker processes when there are many (a few hundred, as in a rehearsal, are
+    # read faster than workers start).
+    workers = 4 if len(data) >= 1000 else 0
+    batches = list(DataLoader(data, batch_size=1024, num_workers=workers))
     return torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
 
 
@@ -126,12 +132,14 @@ class Judgement:
     predictions : (N,) the class of each sample. confidence : (N,) the judge's probability of
     that class. frechet : Fréchet distance to real test digits in the judge's feature space
     (0 for identical distributions; real training digits against test digits give the floor).
+    labels : (N,) the digit each sample was asked to be (a conditional GAN's), else None.
     """
 
     shares: torch.Tensor
     predictions: torch.Tensor
     confidence: torch.Tensor
     frechet: float
+    labels: torch.Tensor | None = None
 
     @property
     def classes_drawn(self) -> int:
@@ -146,21 +154,51 @@ class Judgement:
     def mean_confidence(self) -> float:
         return float(self.confidence.mean())
 
+    @property
+    def label_accuracy(self) -> float | None:
+        """The share of samples the judge reads as the digit they were asked to be (None
+        without labels)."""
+        if self.labels is None:
+            return None
+        return float((self.predictions == self.labels).float().mean())
+
+    @property
+    def label_accuracy_by_class(self) -> torch.Tensor | None:
+        """(10,) the label accuracy of the samples asked to be each digit (NaN for a digit
+        never asked for; None without labels)."""
+        if self.labels is None:
+            return None
+        right = torch.bincount(self.labels[self.predictions == self.labels], minlength=10)
+        asked = torch.bincount(self.labels, minlength=10)
+        return right.float() / asked.float()  # 0 / 0: NaN
+
     def summary(self) -> dict[str, float]:
-        return {"classes_drawn": self.classes_drawn, "largest_share": self.largest_share,
-                "mean_confidence": self.mean_confidence, "frechet": self.frechet}
+        """The numbers, by name; "label_accuracy" only when the samples have labels."""
+        numbers = {"classes_drawn": self.classes_drawn, "largest_share": self.largest_share,
+                   "mean_confidence": self.mean_confidence, "frechet": self.frechet}
+        if self.labels is not None:
+            numbers["label_accuracy"] = self.label_accuracy
+        return numbers
 
 
-def judge_digits(samples: torch.Tensor, *, judge: DigitJudge | None = None,
-                 reference: torch.Tensor | None = None,
+def _check_digits(samples: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+    if samples.ndim != 4 or samples.shape[1:] != (1, 32, 32):
+        raise ValueError(f"expected digits of shape (N, 1, 32, 32), got {tuple(samples.shape)}")
+    if labels is not None and (labels.shape != (len(samples),) or labels.is_floating_point()):
+        raise ValueError(f"expected the labels asked for as class indices ({len(samples)},) "
+                         f"int64, got {labels.dtype} of shape {tuple(labels.shape)}")
+
+
+def judge_digits(samples: torch.Tensor, labels: torch.Tensor | None = None, *,
+                 judge: DigitJudge | None = None, reference: torch.Tensor | None = None,
                  profile: str | Profile | None = None) -> Judgement:
     """Judge digits ``samples`` (N, 1, 32, 32) in [-1, 1].
 
-    judge : default ``digit_judge()``. reference : the real images of the Fréchet distance
-    (default: the real test digits).
+    labels : (N,) int64, the digit each sample was asked to be (a conditional GAN's), for the
+    label accuracy. judge : default ``digit_judge()``. reference : the real images of the
+    Fréchet distance (default: the real test digits).
     """
-    if samples.ndim != 4 or samples.shape[1:] != (1, 32, 32):
-        raise ValueError(f"expected digits of shape (N, 1, 32, 32), got {tuple(samples.shape)}")
+    _check_digits(samples, labels)
     if len(samples) < 2:
         raise ValueError("a Fréchet distance needs at least 2 samples")
     judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
@@ -171,23 +209,40 @@ def judge_digits(samples: torch.Tensor, *, judge: DigitJudge | None = None,
     shares = torch.bincount(predictions, minlength=10).float() / len(samples)
     frechet = frechet_distance(_batched(judge.features, samples),
                                _batched(judge.features, reference))
-    return Judgement(shares, predictions, confidence, frechet)
+    return Judgement(shares, predictions, confidence, frechet,
+                     None if labels is None else labels.long())
+
+
+def label_accuracy(samples: torch.Tensor, labels: torch.Tensor, *,
+                   judge: DigitJudge | None = None,
+                   profile: str | Profile | None = None) -> float:
+    """The share of digits ``samples`` (N, 1, 32, 32) in [-1, 1] that the judge reads as the
+    digit each was asked to be, ``labels`` (N,) int64 (chance: 10 %). judge : default
+    ``digit_judge()``."""
+    _check_digits(samples, labels)
+    judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
+    predictions = _batched(judge.forward, samples).argmax(1)
+    return float((predictions == labels).float().mean())
 
 
 def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: int = 1,
               profile: str | Profile | None = None) -> dict[int, dict[str, float]]:
     """What the judge makes of ``n`` samples of a run's generator at each kept step.
 
-    run : a ``dlvision.gan.training.Run`` trained on digits. steps : which of its kept steps
-    (default: all). Returns step → ``Judgement.summary()``.
+    run : a ``dlvision.gan.training.Run`` trained on digits. A conditional run's samples are
+    asked for each digit in turn (n/10 of each) and judged on their label accuracy as well.
+    steps : which of its kept steps (default: all). The noise is drawn from ``seed``, the same
+    at every step. Returns step → ``Judgement.summary()``.
     """
     from .runs import sample
 
     judge = digit_judge(profile=profile, progress=False)[0]
     reference, _ = _in_memory(real_digits("test", profile=profile))
     steps = sorted(run.generators) if steps is None else steps
-    return {step: judge_digits(sample(run.generator_at(step), n, seed=seed), judge=judge,
-                               reference=reference).summary() for step in steps}
+    labels = torch.arange(n) % 10 if run.config.conditional else None
+    return {step: judge_digits(sample(run.generator_at(step), n, labels=labels, seed=seed),
+                               labels, judge=judge, reference=reference).summary()
+            for step in steps}
 
 
 # --- faces (CelebA, full profile) ------------------------------------------------------------
@@ -247,4 +302,5 @@ def _default_network() -> nn.Module:
 
 
 __all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
-           "judge_images", "judge_run", "mean_pairwise_distance", "real_digits"]
+           "judge_images", "judge_run", "label_accuracy", "mean_pairwise_distance",
+           "real_digits"]

@@ -33,11 +33,12 @@ def _blocks(size: int) -> int:
 
 
 def dcgan_init(module: nn.Module) -> None:
-    """The DCGAN paper's initialization, for ``model.apply``: convolution weights ~ N(0, 0.02);
-    batch norm scales ~ N(1, 0.02) and shifts 0."""
-    if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
+    """The DCGAN paper's initialization, for ``model.apply``: the weights of convolutions (and
+    of fully-connected layers, in the cGAN) ~ N(0, 0.02); batch norm scales ~ N(1, 0.02) and
+    shifts 0. Biases keep PyTorch's initialization, as in PyTorch's DCGAN example."""
+    if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
         nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, nn.BatchNorm2d | nn.BatchNorm1d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
 

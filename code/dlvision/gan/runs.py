@@ -2,9 +2,12 @@
 
 ``trained_run(config, data)`` trains once and then reads the result: the key hashes the
 configuration, the data's fingerprint and the source of the code that trains (``models``,
-``losses``, ``training``), so a chapter, a rebuild and ``dlvision sample`` all get the same run,
-and a change to any of them trains again. A run interrupted halfway resumes from its
-checkpoint, next to the cache file.
+``conditional``, ``losses``, ``training``), so a chapter, a rebuild and ``dlvision sample`` all
+get the same run, and a change to any of them trains again. A run interrupted halfway resumes
+from its checkpoint, next to the cache file.
+
+``default_config(profile, model)`` gives each profile's default run of each model: the course's
+settings in the full profile, settings chosen by measurement in the mini one.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from ..cache import cache_key, default_cache_dir, load_or_build
 from ..profile import Profile, current
-from . import losses, models, training
-from .training import GANConfig, Run, run_from_checkpoint, run_state, train
+from . import conditional, losses, models, training
+from .conditional import N_CLASSES, is_conditional
+from .training import MODELS, GANConfig, Run, run_from_checkpoint, run_state, train
 
 # The course's setting (noise 100, ngf = ndf = 32, Adam 2e-4 and β1 0.5, batches of 128), over
 # the steps at which it shows its samples on CelebA.
@@ -36,21 +41,49 @@ MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=32, shift=2, steps=2000,
 # Every line of the full profile on CPU, in seconds: two steps of tiny batches.
 REHEARSAL = COURSE_SETTING.with_(steps=2, batch_size=4, n_fixed=4, snapshots=(0, 1, 2))
 
+# Part 4, on MNIST: the course's conditional GANs with their reference widths (cDCGAN: 128,
+# fully-connected cGAN: 256, see ``conditional``), Adam 2e-4 and β1 0.5, batches of 128, over
+# the steps at which the course shows the samples; the fixed noise makes a 10×10 grid, one
+# class per column.
+COURSE_CONDITIONAL = {
+    "cdcgan": COURSE_SETTING.with_(model="cdcgan", ngf=128, ndf=128, n_fixed=100),
+    "cgan": COURSE_SETTING.with_(model="cgan", ngf=256, ndf=256, n_fixed=100),
+}
+# The mini profile's, chosen by measurement on the ten digits (see the README's notes).
+MINI_CONDITIONAL = {
+    "cdcgan": GANConfig(model="cdcgan", ngf=32, ndf=32, batch_size=64, steps=500, n_fixed=100,
+                        snapshots=(0, 50, 100, 200, 300, 500)),
+    "cgan": GANConfig(model="cgan", ngf=64, ndf=64, batch_size=64, steps=500, n_fixed=100,
+                      snapshots=(0, 50, 100, 200, 300, 500)),
+}
 
-def default_config(profile: str | Profile | None = None) -> GANConfig:
-    """The default DCGAN run of a profile. Full: the course's settings (``COURSE_SETTING``;
-    ``REHEARSAL`` in a rehearsal). Mini: the same architecture, narrower, on smaller batches of
-    shifted digits (``MINI_DEFAULT``)."""
+
+def default_config(profile: str | Profile | None = None, model: str = "dcgan") -> GANConfig:
+    """The default run of ``model`` ("dcgan", "cdcgan", "cgan") in a profile.
+
+    DCGAN: full, the course's settings (``COURSE_SETTING``); mini, the same architecture,
+    narrower, on smaller batches of shifted digits (``MINI_DEFAULT``). Conditional GANs: full,
+    the course's (``COURSE_CONDITIONAL``); mini, narrower and shorter (``MINI_CONDITIONAL``).
+    In a rehearsal of the full profile, the course's networks for two steps of tiny batches.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     prof = current(profile)
+    if model == "dcgan":
+        if prof.is_mini:
+            return MINI_DEFAULT
+        return REHEARSAL if prof.is_rehearsal else COURSE_SETTING
     if prof.is_mini:
-        return MINI_DEFAULT
-    return REHEARSAL if prof.is_rehearsal else COURSE_SETTING
+        return MINI_CONDITIONAL[model]
+    course = COURSE_CONDITIONAL[model]
+    return (course.with_(steps=2, batch_size=4, n_fixed=10, snapshots=(0, 1, 2))
+            if prof.is_rehearsal else course)
 
 
 def code_version() -> str:
     """A digest of the source of the modules that decide a run: editing them trains again."""
     digest = hashlib.sha256()
-    for module in (models, losses, training):
+    for module in (models, conditional, losses, training):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -113,33 +146,69 @@ def trained_runs(jobs: Mapping[str, tuple[GANConfig, Dataset]], *, workers: int 
             for name, (config, data) in jobs.items()}
 
 
+def class_labels(n: int, labels: int | Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """(n,) labels: one class for all (an int), or a sequence of n classes."""
+    labels = torch.as_tensor(labels)
+    if labels.ndim == 0:
+        return labels.expand(n)
+    if labels.shape != (n,):
+        raise ValueError(f"expected one label per image, (n,) = ({n},), or a single class, got "
+                         f"labels of shape {tuple(labels.shape)}")
+    return labels
+
+
+def _asked(generator: nn.Module, n: int, labels) -> torch.Tensor | None:
+    """The labels to give ``generator`` for n images, after checking that it takes them."""
+    if not is_conditional(generator):
+        if labels is not None:
+            raise ValueError(f"{type(generator).__name__} is not conditional: it takes no labels")
+        return None
+    if labels is None:
+        raise ValueError(f"{type(generator).__name__} is conditional: say which digits to draw, "
+                         f"e.g. labels=torch.arange(n) % {N_CLASSES}")
+    return class_labels(n, labels)
+
+
 @torch.no_grad()
-def sample(generator: models.Generator, n: int, *, seed: int = 0,
-           batch_size: int = 500) -> torch.Tensor:
-    """n images (n, C, H, W) in [-1, 1] from noise drawn with ``seed``, G in eval mode."""
+def sample(generator: nn.Module, n: int, *, labels: int | Sequence[int] | torch.Tensor |
+           None = None, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+    """n images (n, C, H, W) in [-1, 1] from noise drawn with ``seed``, G in eval mode.
+
+    labels : for a conditional generator (required), the class of each image (n,), or one
+    class for all; for an unconditional one, None. The noise depends on ``seed`` and ``n``
+    alone: the same seed with other labels draws the same styles of other digits.
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    y = _asked(generator, n, labels)
     generator.eval()
     z = torch.randn(n, generator.nz, generator=torch.Generator().manual_seed(seed))
     device = next(generator.parameters()).device
-    return torch.cat([generator(z[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, n, batch_size)])
+    batches = []
+    for i in range(0, n, batch_size):
+        zi = z[i:i + batch_size].to(device)
+        batches.append((generator(zi) if y is None else
+                        generator(zi, y[i:i + batch_size].to(device))).cpu())
+    return torch.cat(batches)
 
 
 @torch.no_grad()
-def interpolate(generator: models.Generator, z0: torch.Tensor, z1: torch.Tensor, *,
-                steps: int = 8) -> torch.Tensor:
+def interpolate(generator: nn.Module, z0: torch.Tensor, z1: torch.Tensor, *,
+                steps: int = 8, label: int | None = None) -> torch.Tensor:
     """G's images along the straight line from noise ``z0`` to ``z1`` (each (nz,)):
     (steps, C, H, W) in [-1, 1], the first of z0, the last of z1. A smooth change of image
     between them says that G maps nearby noise to nearby images, rather than memorizing a
-    list of pictures."""
+    list of pictures. label : the class of every image, for a conditional generator (the noise
+    then changes the style of one digit)."""
     if steps < 2 or z0.shape != (generator.nz,) or z1.shape != (generator.nz,):
         raise ValueError(f"expected two noise vectors of shape ({generator.nz},) and steps ≥ 2, "
                          f"got {tuple(z0.shape)}, {tuple(z1.shape)} and {steps}")
+    y = _asked(generator, steps, label)
     generator.eval()
     alphas = torch.linspace(0, 1, steps)[:, None]
     z = (1 - alphas) * z0 + alphas * z1  # (steps, nz)
-    return generator(z.to(next(generator.parameters()).device)).cpu()
+    device = next(generator.parameters()).device
+    return (generator(z.to(device)) if y is None else generator(z.to(device), y.to(device))).cpu()
 
 
 def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -> Path:
@@ -155,5 +224,6 @@ def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -
     return path
 
 
-__all__ = ["COURSE_SETTING", "MINI_DEFAULT", "REHEARSAL", "code_version", "default_config",
-           "interpolate", "run_path", "sample", "save_samples", "trained_run", "trained_runs"]
+__all__ = ["COURSE_CONDITIONAL", "COURSE_SETTING", "MINI_CONDITIONAL", "MINI_DEFAULT",
+           "REHEARSAL", "class_labels", "code_version", "default_config", "interpolate",
+           "run_path", "sample", "save_samples", "trained_run", "trained_runs"]

@@ -9,6 +9,12 @@ evolve without training again. It writes a checkpoint every ``checkpoint_every``
 a temporary file) and resumes from it: on the CPU, a resumed run ends with the same weights as
 one that was never interrupted. A loss that becomes NaN or infinite stops the run with
 ``TrainingDiverged``, and the last good checkpoint stays as it was.
+
+The same loop trains the conditional GANs of Part 4 (``GANConfig.model``, see
+``conditional``): D then sees each real image with its label and each generated one with the
+label G was asked for, drawn uniformly at random for each image; the fixed noise comes with
+fixed labels, the classes in turn. An unconditional run draws exactly what it drew before
+conditional GANs were added: the same configuration gives the same weights.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,17 +37,28 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from ..cache import save_atomic
+from .conditional import (
+    N_CLASSES,
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    MLPConditionalDiscriminator,
+    MLPConditionalGenerator,
+)
 from .losses import discriminator_loss, generator_loss
 from .models import Discriminator, Generator
 
 HISTORY = ("loss_d", "loss_g", "d_real", "d_fake")
+# "dcgan": Part 3's Generator and Discriminator; "cdcgan": the course's conditional DCGAN;
+# "cgan": its fully-connected conditional GAN.
+MODELS = ("dcgan", "cdcgan", "cgan")
 
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Everything that decides a DCGAN run (and keys its cache). Defaults: the course's.
+    """Everything that decides a GAN run (and keys its cache). Defaults: the course's DCGAN.
 
-    nz, ngf, ndf, size, init : the networks (see ``Generator``, ``Discriminator``).
+    nz, ngf, ndf, size, init : the networks (see ``Generator``, ``Discriminator``, and
+        ``dlvision.gan.conditional`` for what ngf and ndf mean in the conditional ones).
     lr_g, lr_d, beta1 : Adam's learning rates and β1 (β2 = 0.999).
     batch_size : real images per D update, and generated images per update.
     steps : training steps; each is ``d_steps`` D updates then ``g_steps`` G updates.
@@ -51,7 +69,10 @@ class GANConfig:
     seed : draws the data order, the noise, the shifts and the initial weights.
     snapshots : steps after which the samples of the fixed noise are kept (step 0: before any
         update).
-    n_fixed : size of the fixed noise batch.
+    n_fixed : size of the fixed noise batch (conditional: with labels 0, 1, ..., 9, 0, 1...).
+    model : "dcgan" (Part 3), "cdcgan" or "cgan" (Part 4, conditional on the digit).
+    d_sees_labels : False for a conditional GAN whose discriminator is not shown the labels,
+        cD(x) instead of cD(x, y) (the course's Q11).
     """
 
     nz: int = 100
@@ -71,6 +92,8 @@ class GANConfig:
     seed: int = 0
     snapshots: tuple[int, ...] = ()
     n_fixed: int = 64
+    model: str = "dcgan"
+    d_sees_labels: bool = True
 
     def __post_init__(self) -> None:
         for name in ("nz", "ngf", "ndf", "batch_size", "steps", "d_steps", "g_steps",
@@ -80,7 +103,19 @@ class GANConfig:
         if self.shift < 0 or any(s < 0 or s > self.steps for s in self.snapshots):
             raise ValueError(f"expected shift ≥ 0 and snapshots within 0..{self.steps}, got "
                              f"shift={self.shift}, snapshots={self.snapshots}")
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        if not (self.conditional or self.d_sees_labels):
+            raise ValueError("d_sees_labels=False is for the conditional models (cdcgan, cgan): "
+                             "a DCGAN's discriminator sees no labels anyway")
+        if self.model == "cdcgan" and self.size != 32:
+            raise ValueError(f"the cDCGAN is for 32×32 images, got size={self.size}")
         object.__setattr__(self, "snapshots", tuple(sorted(set(self.snapshots))))
+
+    @property
+    def conditional(self) -> bool:
+        """Whether G and D take the class as well: G(z, y), D(x, y)."""
+        return self.model != "dcgan"
 
     def with_(self, **changes: Any) -> GANConfig:
         """A copy with some fields changed: ``DEFAULT.with_(beta1=0.9)``."""
@@ -104,23 +139,27 @@ class Run:
     snapshots : step → (n_fixed, C, H, W) samples of the fixed noise in [-1, 1], on the CPU.
     generators : step → G's weights (a state dict) at each snapshot step, to draw and judge
         many samples of the run's past (``generator_at``).
+    fixed_noise : (n_fixed, nz) the noise of the snapshots.
     seconds : training time (resumed runs add up their parts).
+    fixed_labels : (n_fixed,) int64 the labels of the snapshots, the classes in turn
+        (0, 1, ..., 9, 0, ...), for a conditional run; None otherwise.
     """
 
     config: GANConfig
-    generator: Generator
-    discriminator: Discriminator
+    generator: Generator | ConditionalGenerator | MLPConditionalGenerator
+    discriminator: Discriminator | ConditionalDiscriminator | MLPConditionalDiscriminator
     history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in HISTORY})
     snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
     generators: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
     fixed_noise: torch.Tensor | None = None
     seconds: float = 0.0
+    fixed_labels: torch.Tensor | None = None
 
     @property
     def step(self) -> int:
         return len(self.history["loss_d"])
 
-    def generator_at(self, step: int) -> Generator:
+    def generator_at(self, step: int) -> nn.Module:
         """G as it was after ``step`` (one of the snapshot steps), in eval mode on the CPU."""
         if step not in self.generators:
             raise ValueError(f"no generator kept at step {step}; the run kept steps "
@@ -158,18 +197,22 @@ class _BatchOrder:
             k = (epoch + 1) * self.per_epoch
 
 
-def _batches(data: Dataset, batch_size: int, seed: int, start: int = 0
-             ) -> Iterator[torch.Tensor]:
-    """Batches of real images (B, C, H, W) in ``_BatchOrder``'s order."""
+def _batches(data: Dataset, batch_size: int, seed: int, start: int = 0, *,
+             labels: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Batches of real images (B, C, H, W) in ``_BatchOrder``'s order, each with its labels
+    (B,) int64 when ``labels``, else None."""
     order = _BatchOrder(len(data), batch_size, seed, start)
-    images = getattr(data, "images", None)
+    images, targets = getattr(data, "images", None), getattr(data, "targets", None)
     if isinstance(images, torch.Tensor):  # in memory: no loader needed
-        return (images[idx] for idx in order)
+        if not labels:
+            return ((images[idx], None) for idx in order)
+        if isinstance(targets, torch.Tensor):
+            return ((images[idx], targets[idx]) for idx in order)
     # Files: decoded by worker processes, started once for the whole run (a few hundred files,
     # as in a rehearsal, are read faster than workers start).
     workers = min(4, os.cpu_count() or 1) if len(data) >= 1000 else 0
     loader = DataLoader(data, batch_sampler=order, num_workers=workers)
-    return (images for images, _ in loader)
+    return ((x, y if labels else None) for x, y in loader)
 
 
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator
@@ -187,11 +230,17 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
 # --- training ----------------------------------------------------------------------------------
 
 
-def _networks(config: GANConfig, nc: int) -> tuple[Generator, Discriminator]:
+def _networks(config: GANConfig, nc: int) -> tuple[nn.Module, nn.Module]:
+    """G and D of ``config`` for images of ``nc`` channels, initialized from ``config.seed``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return (Generator(config.nz, config.ngf, nc, config.size, config.init),
-                Discriminator(config.ndf, nc, config.size, config.init))
+        if config.model == "dcgan":
+            return (Generator(config.nz, config.ngf, nc, config.size, config.init),
+                    Discriminator(config.ndf, nc, config.size, config.init))
+        G, D = {"cdcgan": (ConditionalGenerator, ConditionalDiscriminator),
+                "cgan": (MLPConditionalGenerator, MLPConditionalDiscriminator)}[config.model]
+        return (G(config.nz, config.ngf, nc, config.size, config.init),
+                D(config.ndf, nc, config.size, config.init, sees_labels=config.d_sees_labels))
 
 
 def _optimizers(config: GANConfig, G: nn.Module, D: nn.Module):
@@ -201,24 +250,28 @@ def _optimizers(config: GANConfig, G: nn.Module, D: nn.Module):
 
 def run_state(run: Run, opt_g: torch.optim.Optimizer | None = None,
               opt_d: torch.optim.Optimizer | None = None,
-              noise_rng: torch.Generator | None = None) -> dict[str, Any]:
+              noise_rng: torch.Generator | None = None,
+              dropout_rng: torch.Tensor | None = None) -> dict[str, Any]:
     """A run as plain tensors and numbers (``torch.save`` writes it, ``weights_only`` reads it):
-    with the optimizers and the noise generator, a checkpoint to resume from; without, what a
-    finished run needs."""
+    with the optimizers and the random generators' states (the noise's; torch's global one,
+    which dropout draws from), a checkpoint to resume from; without, what a finished run
+    needs."""
     return {"config": run.config.as_dict(), "generator": run.generator.state_dict(),
             "discriminator": run.discriminator.state_dict(),
             "opt_g": opt_g.state_dict() if opt_g is not None else {},
             "opt_d": opt_d.state_dict() if opt_d is not None else {},
             "history": run.history, "snapshots": run.snapshots, "generators": run.generators,
-            "fixed_noise": run.fixed_noise,
+            "fixed_noise": run.fixed_noise, "fixed_labels": run.fixed_labels,
             "seconds": run.seconds,
-            "noise_rng": noise_rng.get_state() if noise_rng is not None else None}
+            "noise_rng": noise_rng.get_state() if noise_rng is not None else None,
+            "dropout_rng": dropout_rng}
 
 
 def _same_training(saved: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Whether a checkpoint can go on as ``wanted``: the same settings, except that a run may
     be continued for more steps (and keep other snapshots)."""
     def ignored(config: dict[str, Any]) -> dict[str, Any]:
+        config = {**GANConfig().as_dict(), **config}  # fields added since: their defaults
         return {k: v for k, v in config.items() if k not in ("steps", "snapshots")}
 
     return ignored(saved) == ignored(wanted)
@@ -232,31 +285,33 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 def run_from_checkpoint(state: dict[str, Any]) -> Run:
     """The ``Run`` a checkpoint (or a cached run) holds, networks in eval mode on the CPU."""
     config = GANConfig(**{**state["config"], "snapshots": tuple(state["config"]["snapshots"])})
-    G, D = _networks(config, _channels(state))
+    G, D = _networks(config, _channels(state["generator"], config))
     G.load_state_dict(state["generator"])
     D.load_state_dict(state["discriminator"])
     return Run(config, G.eval(), D.eval(), {k: list(v) for k, v in state["history"].items()},
                {int(k): v for k, v in state["snapshots"].items()},
                {int(k): v for k, v in state["generators"].items()}, state["fixed_noise"],
-               float(state["seconds"]))
+               float(state["seconds"]), state.get("fixed_labels"))
 
 
-def _channels(state: dict[str, Any]) -> int:
-    """Image channels of a saved generator: its last transposed convolution's output."""
-    last = [v for k, v in state["generator"].items() if k.endswith(".weight") and v.ndim == 4][-1]
-    return last.shape[1]
+def _channels(generator: dict[str, torch.Tensor], config: GANConfig) -> int:
+    """Image channels of a saved generator, from its last layer: a transposed convolution's
+    output channels, or a fully-connected layer's outputs per pixel."""
+    last = [v for k, v in generator.items() if k.endswith(".weight") and v.ndim >= 2][-1]
+    return last.shape[1] if last.ndim == 4 else last.shape[0] // config.size**2
 
 
 def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = None,
           checkpoint_every: int = 500, device: torch.device | str | None = None,
           progress: bool = True) -> Run:
-    """Train a DCGAN on ``data`` (items (image (C, H, W) in [-1, 1], label)) with ``config``.
+    """Train a GAN on ``data`` (items (image (C, H, W) in [-1, 1], label)) with ``config``.
 
-    checkpoint : a file to save to every ``checkpoint_every`` steps and at the end, and to resume
-        from when it exists (its configuration must be ``config``'s, but for ``steps`` and
-        ``snapshots``: a finished run can be trained longer). device : default: the GPU when
-        there is one. Returns the ``Run``; raises ``TrainingDiverged`` when a loss stops
-        being finite.
+    The labels are used by the conditional models only (``config.model``: "cdcgan", "cgan"),
+    and must then be digits 0-9. checkpoint : a file to save to every ``checkpoint_every`` steps
+    and at the end, and to resume from when it exists (its configuration must be ``config``'s,
+    but for ``steps`` and ``snapshots``: a finished run can be trained longer). device :
+    default: the GPU when there is one. Returns the ``Run``; raises ``TrainingDiverged`` when a
+    loss stops being finite.
     """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     first, _ = data[0]
@@ -268,6 +323,9 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
     opt_g, opt_d = _optimizers(config, G, D)
     noise_rng = torch.Generator().manual_seed(config.seed)
     run.fixed_noise = torch.randn(config.n_fixed, config.nz, generator=noise_rng)
+    if config.conditional:  # each class in turn: rows of 10 show one class per column
+        run.fixed_labels = torch.arange(config.n_fixed) % N_CLASSES
+    dropout_rng = None
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
         state = load_checkpoint(path)
@@ -283,15 +341,26 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         noise_rng.set_state(state["noise_rng"])
+        dropout_rng = state.get("dropout_rng")
     G.to(device).train()
     D.to(device).train()
     opt_g, opt_d = _move_optimizers(opt_g, opt_d, device)
     if 0 in config.snapshots and 0 not in run.snapshots:
         _snapshot(run, 0, device)
-    batches = _batches(data, config.batch_size, config.seed, start=run.step * config.d_steps)
+    batches = _batches(data, config.batch_size, config.seed, start=run.step * config.d_steps,
+                       labels=config.conditional)
 
-    def noise() -> torch.Tensor:
-        return torch.randn(config.batch_size, config.nz, generator=noise_rng).to(device)
+    def generated() -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch of G's images, and the labels it was asked for (None if unconditional)."""
+        z = torch.randn(config.batch_size, config.nz, generator=noise_rng).to(device)
+        if not config.conditional:
+            return G(z), None
+        y = torch.randint(0, N_CLASSES, (config.batch_size,), generator=noise_rng).to(device)
+        return G(z, y), y
+
+    def discriminated(x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """D's probabilities that images x (of labels y) are real."""
+        return D(x) if y is None else D(x, y)
 
     saved_step = run.step
 
@@ -305,45 +374,68 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
     started = time.perf_counter()
     bar = tqdm(range(run.step + 1, config.steps + 1), desc="training the GAN",
                disable=not progress, initial=run.step, total=config.steps)
-    for step in bar:
-        for _ in range(config.d_steps):
-            real = random_shift(next(batches), config.shift, noise_rng).to(device)
-            fake = G(noise())
-            d_real, d_fake = D(real), D(fake.detach())  # D's update leaves G alone
-            if not (d_real.isfinite().all() and d_fake.isfinite().all()):  # BCE would raise
-                diverged(step, "D's output", float("nan"))
-            loss_d = discriminator_loss(d_real, d_fake)
-            opt_d.zero_grad()
-            loss_d.backward()
-            opt_d.step()
-        for k in range(config.g_steps):
-            if k > 0:  # the first G update uses the batch D has just seen, as PyTorch's example
-                fake = G(noise())
-            loss_g = generator_loss(D(fake), saturating=config.saturating)
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-        values = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                  "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item()}
-        for name in ("loss_d", "loss_g"):
-            if not math.isfinite(values[name]):
-                diverged(step, name, values[name])
-        for name, value in values.items():
-            run.history[name].append(value)
-        if step in config.snapshots:
-            _snapshot(run, step, device)
-        if path is not None and (step % checkpoint_every == 0 or step == config.steps):
-            run.seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            save_atomic(run_state(run, opt_g, opt_d, noise_rng), path)
-            saved_step = step
-        if progress and step % 50 == 0:
-            bar.set_postfix(loss_d=f"{values['loss_d']:.2f}", loss_g=f"{values['loss_g']:.2f}")
+    with _own_global_rng(config.seed, device, dropout_rng):  # dropout's draws, if any
+        for step in bar:
+            for _ in range(config.d_steps):
+                real, labels = next(batches)
+                real = random_shift(real, config.shift, noise_rng).to(device)
+                labels = labels.to(device) if labels is not None else None
+                fake, fake_labels = generated()
+                # D's update leaves G alone (detach)
+                d_real = discriminated(real, labels)
+                d_fake = discriminated(fake.detach(), fake_labels)
+                if not (d_real.isfinite().all() and d_fake.isfinite().all()):  # BCE would raise
+                    diverged(step, "D's output", float("nan"))
+                loss_d = discriminator_loss(d_real, d_fake)
+                opt_d.zero_grad()
+                loss_d.backward()
+                opt_d.step()
+            for k in range(config.g_steps):
+                if k > 0:  # the first G update uses the batch D has just seen, as PyTorch's
+                    fake, fake_labels = generated()
+                loss_g = generator_loss(discriminated(fake, fake_labels),
+                                        saturating=config.saturating)
+                opt_g.zero_grad()
+                loss_g.backward()
+                opt_g.step()
+            values = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                      "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item()}
+            for name in ("loss_d", "loss_g"):
+                if not math.isfinite(values[name]):
+                    diverged(step, name, values[name])
+            for name, value in values.items():
+                run.history[name].append(value)
+            if step in config.snapshots:
+                _snapshot(run, step, device)
+            if path is not None and (step % checkpoint_every == 0 or step == config.steps):
+                run.seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                save_atomic(run_state(run, opt_g, opt_d, noise_rng, torch.get_rng_state()),
+                            path)
+                saved_step = step
+            if progress and step % 50 == 0:
+                bar.set_postfix(loss_d=f"{values['loss_d']:.2f}",
+                                loss_g=f"{values['loss_g']:.2f}")
     bar.close()
     run.seconds += time.perf_counter() - started
     G.cpu().eval()
     D.cpu().eval()
     return run
+
+
+@contextmanager
+def _own_global_rng(seed: int, device: torch.device, state: torch.Tensor | None):
+    """Give the run torch's global random generators (which dropout draws from) of its own:
+    seeded with ``seed``, or set to ``state`` from a checkpoint (CPU), and the caller's left as
+    they were. The DCGAN draws nothing from them."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        if devices:
+            torch.cuda.manual_seed(seed)
+        if state is not None:
+            torch.set_rng_state(state)
+        yield
 
 
 def _move_optimizers(opt_g, opt_d, device: torch.device):
@@ -357,17 +449,20 @@ def _move_optimizers(opt_g, opt_d, device: torch.device):
 
 @torch.no_grad()
 def _snapshot(run: Run, step: int, device: torch.device) -> None:
-    """Keep G's weights and its images of the fixed noise, drawn in eval mode (batch norm's
-    running statistics, as ``sample`` draws), then back in train mode."""
+    """Keep G's weights and its images of the fixed noise (and labels), drawn in eval mode
+    (batch norm's running statistics, as ``sample`` draws), then back in train mode."""
     G = run.generator
     run.generators[step] = {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
     G.eval()
-    run.snapshots[step] = G(run.fixed_noise.to(device)).cpu()
+    z = run.fixed_noise.to(device)
+    images = G(z) if run.fixed_labels is None else G(z, run.fixed_labels.to(device))
+    run.snapshots[step] = images.cpu()
     G.train()
 
 
 __all__ = [
     "HISTORY",
+    "MODELS",
     "GANConfig",
     "Run",
     "TrainingDiverged",
