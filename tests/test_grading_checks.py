@@ -23,6 +23,7 @@ from sklearn.decomposition import PCA
 
 from dlvision.data import normalize, to_rgb
 from dlvision.gan import Generator, discriminator_loss, generator_loss
+from dlvision.gan.conditional import ConditionalGenerator, label_maps, one_hot
 from dlvision.grading import PARTS, QUESTIONS, check, get_part
 from dlvision.grading.checks.gans import reference_step
 from dlvision.grading.observe import (
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # What the solution notebooks import before the cells that define the answers.
 PRELUDE = """\
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from dlvision.data import IMAGENET_MEAN, IMAGENET_STD
@@ -98,6 +100,13 @@ def regularized_step(model, x, target, *, dy, dx, blur_sigma=0.0, l2_reg=1e-3, l
                      lr=lr)
 
 
+def sampled_grid(G, z):
+    """The package's sampler, which draws its own noise: refused to a labelled grid."""
+    from dlvision.gan.runs import sample
+
+    return sample(G, 10 * len(z), labels=torch.arange(10).repeat_interleave(len(z)))
+
+
 # Each question's answer written with the package's own implementation: refused, but for
 # pca-features, whose reference is scikit-learn's, and training-step, whose reference is the
 # checks' own (the package's loop is not a function of one step).
@@ -110,7 +119,9 @@ REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
               "class-visualization-step": class_visualization_step,
               "regularized-step": regularized_step,
               "discriminator-loss": discriminator_loss, "generator-loss": generator_loss,
-              "generator": Generator, "training-step": reference_step}
+              "generator": Generator, "training-step": reference_step,
+              "one-hot": one_hot, "label-maps": label_maps,
+              "conditional-generator": ConditionalGenerator, "labelled-grid": sampled_grid}
 
 
 @pytest.mark.parametrize("question", sorted(QUESTIONS))
@@ -215,7 +226,9 @@ def returns_numpy(*args, **kwargs):
 
 def returns_nan(*args, **kwargs):
     x = args[0] if args else None  # a class question passes keywords only
-    return torch.full_like(x, float("nan")) if isinstance(x, torch.Tensor) else {"0": float("nan")}
+    if isinstance(x, torch.Tensor):  # float NaNs, whatever the input's dtype (labels: int64)
+        return torch.full(x.shape, float("nan"))
+    return {"0": float("nan")}
 
 
 @pytest.mark.parametrize("question", sorted(QUESTIONS))

@@ -33,6 +33,7 @@ GETTING_STARTED = ROOT / "solutions" / "0-getting-started.ipynb"
 TRANSFER = ROOT / "solutions" / "1-transfer-learning.ipynb"
 VISUALIZATION = ROOT / "solutions" / "2-visualization.ipynb"
 GANS = ROOT / "solutions" / "3-gans.ipynb"
+CONDITIONAL = ROOT / "solutions" / "4-conditional-gans.ipynb"
 BAD_TIMEOUT = 5  # seconds per cell for the notebook that loops forever
 # Seconds for the notebook that sleeps an hour: its first cell, which needs no import, must
 # run before then even on a busy machine.
@@ -186,6 +187,13 @@ def wrong_gans(nb):
     nb.cells[code_index(nb, "import matplotlib")].source += "\nimport dlvision.gan"
 
 
+def wrong_conditional_gans(nb):
+    """Label maps channels last, and the grid drawn in training mode."""
+    swap_answer(nb, "label_maps", "return y[:, None, None, :].expand(-1, size, size, -1)")
+    cell = nb.cells[code_index(nb, "", "def labelled_grid(")]
+    cell.source = cell.source.replace("    G.eval()\n", "")
+
+
 def tampers_with_the_helpers(nb):
     swap_answer(nb, "imagenet_normalize", "return images")
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -229,6 +237,8 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
         runs["wrong/2-visualization"] = grade(
             variant(folder, "wrong", wrong_visualization, VISUALIZATION), folder)
         runs["wrong/3-gans"] = grade(variant(folder, "wrong", wrong_gans, GANS), folder)
+        runs["wrong/4-conditional-gans"] = grade(
+            variant(folder, "wrong", wrong_conditional_gans, CONDITIONAL), folder)
     return runs
 
 
@@ -450,6 +460,9 @@ def test_an_answer_replaced_later_keeps_its_points_and_the_cell_is_named(graded)
      "write this yourself; `dlvision.gan.discriminator_loss` is the reference the grader uses"),
     ("3-gans", "generator", WRONG, "the images are all ≥ 0: the last activation is tanh"),
     ("3-gans", "training-step", WRONG, "the gradients were never reset"),
+    ("4-conditional-gans", "label-maps", WRONG, "channels go first in PyTorch"),
+    ("4-conditional-gans", "labelled-grid", WRONG,
+     "the generator was in training mode, where batch norm uses the statistics of the batch"),
 ])
 def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
         graded, part, question, status, says):
@@ -459,7 +472,8 @@ def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
     assert says in verdict.message, verdict.message
     untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"},
                  "2-visualization": {"fooling-step", "fooling-image"},
-                 "3-gans": {"generator-loss"}}.get(part, set())
+                 "3-gans": {"generator-loss"},
+                 "4-conditional-gans": {"one-hot", "conditional-generator"}}.get(part, set())
     assert {r.question for r in report.results if r.passed} == untouched
 
 

@@ -24,6 +24,7 @@ PART_MODULES = MappingProxyType({
     "1-transfer-learning": "transfer_learning",
     "2-visualization": "visualization",
     "3-gans": "gans",
+    "4-conditional-gans": "conditional_gans",
 })
 
 # part id -> its question ids, in the notebook's order
@@ -34,6 +35,7 @@ PART_QUESTIONS = MappingProxyType({
     "2-visualization": ("saliency-map", "fooling-step", "fooling-image",
                         "class-visualization-step", "regularized-step"),
     "3-gans": ("discriminator-loss", "generator-loss", "generator", "training-step"),
+    "4-conditional-gans": ("one-hot", "label-maps", "conditional-generator", "labelled-grid"),
 })
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+import zlib
 from typing import Any
 
 import torch
@@ -225,28 +226,32 @@ def _noise(nz: int, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 def set_weights(model: nn.Module) -> None:
-    """The same weights for any two generators with the same layers: the k-th transposed
-    convolution and the k-th batch norm of ``model`` get values drawn from seeds that depend
-    on k only, whatever the modules' names or the order they were registered in. Spread out
+    """The same weights for any two generators with the same layers, whatever the modules'
+    names or the order they were registered in: each transposed convolution gets values drawn
+    from a seed that depends on its shape (channels, kernel, stride, padding) and on how many of
+    that shape come before it; each batch norm, on its number of channels only. Spread out
     (weights of standard deviation 1/√(2 fan-in), batch norms' scales, shifts and running
     statistics away from 1 and 0) so that any change to the network changes its output."""
-    convolutions = [m for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    for k, conv in enumerate(convolutions):
-        generator = torch.Generator().manual_seed(100 + k)
-        std = (2 * conv.in_channels) ** -0.5
-        conv.weight.copy_(std * torch.randn(conv.weight.shape, generator=generator))
-        if conv.bias is not None:
-            conv.bias.copy_(0.1 * torch.randn(conv.bias.shape, generator=generator))
-    for k, norm in enumerate(norms):
-        generator = torch.Generator().manual_seed(200 + k)
-        size = (norm.num_features,)
-        if norm.affine:
-            norm.weight.copy_(1 + 0.2 * torch.randn(size, generator=generator))
-            norm.bias.copy_(0.2 * torch.randn(size, generator=generator))
-        if norm.track_running_stats:
-            norm.running_mean.copy_(0.2 * torch.randn(size, generator=generator))
-            norm.running_var.copy_(1 + 0.5 * torch.rand(size, generator=generator))
+    seen: dict[tuple[int, ...], int] = {}
+    for m in model.modules():
+        if isinstance(m, nn.ConvTranspose2d):
+            shape = (m.in_channels, m.out_channels, *m.kernel_size, *m.stride, *m.padding)
+            seen[shape] = seen.get(shape, 0) + 1
+            generator = torch.Generator().manual_seed(zlib.crc32(repr((shape, seen[shape]))
+                                                                 .encode()))
+            std = (2 * m.in_channels) ** -0.5
+            m.weight.copy_(std * torch.randn(m.weight.shape, generator=generator))
+            if m.bias is not None:
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+        elif isinstance(m, nn.BatchNorm2d):
+            generator = torch.Generator().manual_seed(m.num_features)
+            size = (m.num_features,)
+            if m.affine:
+                m.weight.copy_(1 + 0.2 * torch.randn(size, generator=generator))
+                m.bias.copy_(0.2 * torch.randn(size, generator=generator))
+            if m.track_running_stats:
+                m.running_mean.copy_(0.2 * torch.randn(size, generator=generator))
+                m.running_var.copy_(1 + 0.5 * torch.rand(size, generator=generator))
 
 
 def _layers(model: nn.Module) -> dict[str, Any]:

@@ -1,0 +1,302 @@
+"""Exercise 4, conditional GANs: how the label enters the networks, and a labelled grid.
+
+- ``one-hot``: class indices (N,) → one-hot vectors (N, 10) float32 (reference:
+  ``dlvision.gan.conditional.one_hot``).
+- ``label-maps``: one-hot vectors (N, 10) → the discriminator's label input (N, 10, size,
+  size), each vector repeated at every pixel (reference: ``dlvision.gan.conditional.label_maps``).
+- ``conditional-generator``: the class ``CDCGANGenerator(nz, ngf, nc)``, the course's cDCGAN
+  generator: a branch for z and one for y, concatenated, then three transposed convolutions.
+  Judged by its transposed convolutions layer by layer and by its output once its weights are
+  set to the same values as the reference's (``dlvision.gan.ConditionalGenerator``), in
+  training and in eval mode (``gans.set_weights``, which keys weights by layer shape, so any
+  registration order works).
+- ``labelled-grid``: ten rows, one per digit, of the images of the same noise vectors: row r,
+  column c is G(z_c, r), drawn in eval mode (reference: the same with the package's generator).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
+from ...gan.runs import interpolate, sample
+from ..compare import compare_tensors, describe
+from ..question import Case, Part, Question
+from .gans import set_weights
+
+N_CLASSES = 10
+
+
+def _matches(got: Any, candidate: torch.Tensor) -> bool:
+    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape
+            and got.is_floating_point() and bool(torch.allclose(got.float(), candidate.float(),
+                                                                 atol=1e-5, rtol=1e-4)))
+
+
+# --- one-hot ----------------------------------------------------------------------------------
+
+
+def _one_hot_cases() -> list[Case]:
+    return [
+        Case("labels = tensor([3, 0, 9, 3]), int64", (torch.tensor([3, 0, 9, 3]),)),
+        Case("labels = tensor([7]), one image", (torch.tensor([7]),)),
+        Case("labels = tensor([0, 1, 2, 3, 4, 5, 6, 7, 8]): every class but 9",
+             (torch.arange(9),)),
+    ]
+
+
+def _judge_one_hot(case: Case, got: Any) -> str | None:
+    (labels,) = case.args
+    expected = one_hot(labels)  # (N, 10) float32
+    problem = compare_tensors(expected, got)
+    if problem is None:
+        return None
+    if isinstance(got, torch.Tensor) and got.ndim == 2 and got.shape[1] != N_CLASSES:
+        return (f"{problem}: there are always {N_CLASSES} classes, whatever the labels in the "
+                f"batch (F.one_hot(labels, {N_CLASSES}), not F.one_hot(labels))")
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and not \
+            got.is_floating_point():
+        return f"{problem}: the networks take float vectors; convert with .float()"
+    return problem
+
+
+ONE_HOT = Question(
+    id="one-hot",
+    name="one_hot",
+    points=1,
+    title="Labels (N,) → one-hot vectors (N, 10), float32",
+    cases=_one_hot_cases,
+    judge=_judge_one_hot,
+    hint="F.one_hot(labels, 10).float(), or torch.eye(10)[labels].",
+    refuses=(one_hot, label_maps),
+)
+
+
+# --- label-maps -------------------------------------------------------------------------------
+
+
+def _label_maps_cases() -> list[Case]:
+    return [
+        Case("y: one-hot vectors of the labels [3, 0, 9], (3, 10) float32; size left at its "
+             "default (32)", (one_hot(torch.tensor([3, 0, 9])), None)),
+        Case("y: one-hot vectors of [5, 5], (2, 10); size=8", (one_hot(torch.tensor([5, 5])), 8)),
+    ]
+
+
+def _apply_label_maps(answer: Any, case: Case) -> Any:
+    y, size = case.args
+    return answer(y) if size is None else answer(y, size=size)
+
+
+def _judge_label_maps(case: Case, got: Any) -> str | None:
+    y, size = case.args
+    size = 32 if size is None else size
+    expected = label_maps(y, size)  # (N, 10, size, size)
+    problem = compare_tensors(expected, got)
+    if problem is None:
+        return None
+    if _matches(got, expected.permute(0, 2, 3, 1)):
+        return (f"{problem}: channels go first in PyTorch, (N, 10, size, size), as the "
+                "discriminator's convolution reads them")
+    if isinstance(got, torch.Tensor) and got.shape == (len(y), N_CLASSES, 1, 1):
+        return (f"{problem}: the vector must be repeated at every pixel: .expand(-1, -1, size, "
+                "size) after the view (N, 10, 1, 1)")
+    if isinstance(got, torch.Tensor) and got.shape == (len(y), 1, size, size):
+        return (f"{problem}: one map per class (10), all ones for the image's class and zeros "
+                "for the others, not one map holding the class number")
+    return problem
+
+
+LABEL_MAPS = Question(
+    id="label-maps",
+    name="label_maps",
+    points=1,
+    title="One-hot y (N, 10) → D's label maps (N, 10, size, size)",
+    cases=_label_maps_cases,
+    judge=_judge_label_maps,
+    hint="y[:, :, None, None].expand(-1, -1, size, size), or y.view(N, 10, 1, 1).repeat(1, 1, "
+         "size, size).",
+    apply=_apply_label_maps,
+    refuses=(label_maps, one_hot),
+)
+
+
+# --- conditional-generator --------------------------------------------------------------------
+
+
+def _generator_cases() -> list[Case]:
+    return [
+        Case("CDCGANGenerator(nz=100, ngf=32, nc=1), a quarter of the course's width, on noise "
+             "z (3, 100, 1, 1) and the one-hot labels of [2, 7, 7]", (100, 32, 1, (2, 7, 7))),
+        Case("CDCGANGenerator(nz=16, ngf=8, nc=3), on z (2, 16, 1, 1) and the one-hot labels of "
+             "[0, 9]", (16, 8, 3, (0, 9))),
+    ]
+
+
+def _inputs(nz: int, labels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    z = torch.randn(len(labels), nz, 1, 1, generator=torch.Generator().manual_seed(nz))
+    return z, F.one_hot(torch.tensor(labels), N_CLASSES).float()  # not one_hot: refused here
+
+
+def _transposed(model: nn.Module) -> list[tuple[int, ...]]:
+    return [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.padding[0],
+             m.bias is not None) for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
+
+
+def _outputs(model: nn.Module, z: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
+    set_weights(model)
+    observed: dict[str, Any] = {"layers": _transposed(model)}
+    with torch.no_grad():
+        observed["eval"] = model.eval()(z, y)  # first: training mode moves the statistics
+        observed["train"] = model.train()(z, y)
+    return observed
+
+
+def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
+    nz, ngf, nc, labels = case.args
+    model = answer(nz=nz, ngf=ngf, nc=nc)
+    if not isinstance(model, nn.Module):
+        return {"module": describe(model)}
+    return _outputs(model, *_inputs(nz, labels))
+
+
+def _text(layer: tuple[int, ...]) -> str:
+    c_in, c_out, k, s, p, bias = layer
+    return f"ConvTranspose2d({c_in}, {c_out}, {k}, {s}, {p}, bias={bias})"
+
+
+def _judge_generator(case: Case, got: Any) -> str | None:
+    nz, ngf, nc, labels = case.args
+    if not isinstance(got, dict) or "module" in got:
+        what = got.get("module") if isinstance(got, dict) else describe(got)
+        return f"CDCGANGenerator(...) should build an nn.Module, got {what}"
+    expected = _outputs(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
+    have, want = sorted(map(tuple, got["layers"])), sorted(expected["layers"])
+    if have != want:
+        missing = [layer for layer in want if layer not in have]
+        extra = [layer for layer in have if layer not in want]
+        problem = (f"your transposed convolutions are not the course's: expected "
+                   f"{', '.join(map(_text, missing))}; got instead "
+                   f"{', '.join(map(_text, extra)) or 'nothing'}")
+        if any(layer[0] == N_CLASSES and layer[1] != 2 * ngf for layer in extra):
+            problem += ("\nthe label's branch has as many channels as the noise's, 2·ngf: "
+                        "the two are concatenated into 4·ngf")
+        return problem
+    for mode in ("train", "eval"):
+        problem = compare_tensors(expected[mode], got[mode], atol=1e-5, rtol=1e-4)
+        if problem is None:
+            continue
+        problem = (f"with the same weights as the course's generator, your output in {mode} "
+                   f"mode differs: {problem}")
+        output = got[mode]
+        if isinstance(output, torch.Tensor) and output.is_floating_point() and \
+                output.abs().max() > 1:
+            problem += "\nthe images must be in [-1, 1]: end with a tanh"
+        elif mode == "train":
+            problem += ("\ncheck the order of the concatenation (the noise's maps first, then "
+                        "the label's, along the channels: torch.cat([h_z, h_y], dim=1)), the "
+                        "batch norms (after every transposed convolution but the last) and the "
+                        "activations (ReLU, and tanh at the end)")
+        return problem
+    return None
+
+
+CONDITIONAL_GENERATOR = Question(
+    id="conditional-generator",
+    name="CDCGANGenerator",
+    points=3,
+    title="The cDCGAN generator: (z (N, nz, 1, 1), y (N, 10)) → images (N, nc, 32, 32)",
+    cases=_generator_cases,
+    judge=_judge_generator,
+    hint="z branch: ConvTranspose2d(nz, 2·ngf, 4, 1, 0, bias=False), BatchNorm2d, ReLU; y "
+         "branch: the same from 10 channels, on y.view(N, 10, 1, 1); torch.cat([h_z, h_y], 1); "
+         "then ConvTranspose2d(4·ngf, 2·ngf, 4, 2, 1, bias=False), BN, ReLU, "
+         "ConvTranspose2d(2·ngf, ngf, 4, 2, 1, bias=False), BN, ReLU, "
+         "ConvTranspose2d(ngf, nc, 4, 2, 1), tanh.",
+    apply=_apply_generator,
+    refuses=(ConditionalGenerator.forward, one_hot, label_maps),
+)
+
+
+# --- labelled-grid ----------------------------------------------------------------------------
+
+
+def tiny_generator(seed: int) -> ConditionalGenerator:
+    """A small cDCGAN generator (nz = 8, ngf = 4, one channel) with spread-out weights, handed
+    over in training mode."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        G = ConditionalGenerator(nz=8, ngf=4, nc=1)
+    set_weights(G)
+    return G.train()
+
+
+def _grid_cases() -> list[Case]:
+    return [
+        Case("a tiny conditional generator (nz = 8), handed over in training mode; z: 3 noise "
+             "vectors (3, 8, 1, 1)", (tiny_generator(0), torch.randn(
+                 3, 8, 1, 1, generator=torch.Generator().manual_seed(1)))),
+        Case("the same kind of generator; z: 1 noise vector (1, 8, 1, 1)",
+             (tiny_generator(2), torch.randn(1, 8, 1, 1,
+                                             generator=torch.Generator().manual_seed(3)))),
+    ]
+
+
+def reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
+                   by_row: bool = True) -> torch.Tensor:
+    """(10·C, nc, H, W): for each digit r (rows) and each noise vector z_c (columns), G(z_c, r),
+    row by row; ``by_row=False`` gives the column-major order, ``eval_mode=False`` G in
+    training mode (two mistakes, for feedback)."""
+    G = copy.deepcopy(G).train(not eval_mode)
+    C = len(z)
+    labels = torch.arange(N_CLASSES).repeat_interleave(C)  # 0 0 0 1 1 1 ...
+    noise = z.repeat(N_CLASSES, 1, 1, 1)  # z_0 z_1 z_2 z_0 ...
+    with torch.no_grad():
+        images = G(noise, F.one_hot(labels, N_CLASSES).float())
+    if by_row:
+        return images
+    return images.view(N_CLASSES, C, *images.shape[1:]).transpose(0, 1).reshape(images.shape)
+
+
+def _judge_grid(case: Case, got: Any) -> str | None:
+    G, z = case.args
+    expected = reference_grid(G, z)
+    problem = compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
+    if problem is None:
+        return None
+    if _matches(got, reference_grid(G, z, by_row=False)):
+        return (f"{problem}\nthe images are in column order: put the ten digits in rows, "
+                "images[r·C + c] = G(z[c], r), so that image_grid(..., ncols=C) shows one "
+                "digit per row")
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and len(z) > 1 and \
+            _matches(got[:len(z)], reference_grid(G, z, eval_mode=False)[:len(z)]):
+        return (f"{problem}\nthe generator was in training mode, where batch norm uses the "
+                "statistics of the batch: call G.eval() first")
+    return f"{problem}\nrow r, column c must be G(z[c], r), with G in eval mode"
+
+
+LABELLED_GRID = Question(
+    id="labelled-grid",
+    name="labelled_grid",
+    points=2,
+    title="A labelled grid: row r, column c is G(z_c, r), in eval mode",
+    cases=_grid_cases,
+    judge=_judge_grid,
+    hint="G.eval(); labels = torch.arange(10).repeat_interleave(C); noise = z.repeat(10, 1, 1, "
+         "1); with torch.no_grad(): return G(noise, one_hot(labels)).",
+    refuses=(sample, interpolate),
+)
+
+
+PART = Part(
+    id="4-conditional-gans",
+    title="Conditional GANs",
+    questions=(ONE_HOT, LABEL_MAPS, CONDITIONAL_GENERATOR, LABELLED_GRID),
+)
+
+__all__ = ["PART", "reference_grid", "tiny_generator"]
