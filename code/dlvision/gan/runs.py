@@ -41,7 +41,7 @@ MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=32, shift=2, steps=2000,
 # Every line of the full profile on CPU, in seconds: two steps of tiny batches.
 REHEARSAL = COURSE_SETTING.with_(steps=2, batch_size=4, n_fixed=4, snapshots=(0, 1, 2))
 
-# Part 4, on MNIST: the course's conditional GANs with their reference widths (cDCGAN: 128,
+# Part 4, on MNIST: the course's conditional GANs at the course's widths (cDCGAN: 128,
 # fully-connected cGAN: 256, see ``conditional``), Adam 2e-4 and β1 0.5, batches of 128, over
 # the steps at which the course shows the samples; the fixed noise makes a 10×10 grid, one
 # class per column.
