@@ -22,7 +22,13 @@ from dlvision.gan import (
     label_maps,
     one_hot,
 )
-from dlvision.gan.judge import DigitJudge, judge_digits, label_accuracy
+from dlvision.gan.judge import (
+    DigitJudge,
+    judge_digits,
+    label_accuracy,
+    real_digits,
+    within_label_spread,
+)
 from dlvision.gan.runs import (
     COURSE_CONDITIONAL,
     MINI_CONDITIONAL,
@@ -469,6 +475,20 @@ def test_the_judge_measures_label_accuracy():
     assert (by_class[asked_counts > 0] <= 1).all()
     with pytest.raises(ValueError, match=r"class indices \(30,\) int64"):
         label_accuracy(images, asked.float(), judge=judge)
+
+
+def test_within_label_spread_is_1_for_real_digits_and_0_for_one_image_per_label():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    real = real_digits("test")  # the reference itself: as varied as real digits
+    spread = within_label_spread(real.images, real.targets, judge=judge)
+    torch.testing.assert_close(spread, torch.ones(10))
+    first = torch.stack([real.images[real.targets == c][0] for c in range(10)])
+    labels = torch.arange(50) % 10
+    collapsed = within_label_spread(first[labels], labels, judge=judge)
+    assert collapsed.abs().max() < 1e-4
+    assert torch.isnan(within_label_spread(first[:3], torch.tensor([0, 1, 1]), judge=judge)[0])
 
 
 def test_default_conditional_runs_of_each_profile(monkeypatch):

@@ -121,6 +121,7 @@ def test_conditional_gans_train_and_are_judged_on_the_mnist_files(full, offline,
     assert run.fixed_labels.tolist() == list(range(10))
     verdict = judge_run(run, n=20, steps=[2], profile=profile)[2]
     assert 0 <= verdict["label_accuracy"] <= 1 and verdict["frechet"] >= 0
+    assert verdict["within_label_spread"] >= 0
 
 
 def test_celeba_folder(full):

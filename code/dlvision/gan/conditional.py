@@ -3,8 +3,8 @@ and a discriminator cD(x, y) that judges whether x is a real image *of class y*.
 
 Two architectures, both on 32×32 digits with a one-hot y of size 10:
 
-**cDCGAN** (the course's; widths as in its reference code, ``ngf = ndf = 128``; a quarter-width
-network is ``ngf = ndf = 32``). Each input has its own branch; the branches are concatenated::
+**cDCGAN** (the course's widths are ``ngf = ndf = 128`` here; a quarter-width network is
+``ngf = ndf = 32``). Each input has its own branch; the branches are concatenated::
 
     G: z (nz, 1, 1) → ConvT 2ngf, k4 s1 p0, BN, ReLU → (256, 4, 4) ┐ concatenated:
        y (10, 1, 1) → ConvT 2ngf, k4 s1 p0, BN, ReLU → (256, 4, 4) ┘ (512, 4, 4)
@@ -37,7 +37,9 @@ float vectors of that size: mixtures of classes too). Weights are initialized as
 the image branch then takes the whole first layer (ndf channels instead of ndf/2), so that from
 the concatenation on the two discriminators are layer for layer the same; in the
 fully-connected one the first layer reads the image alone. Either still *accepts* y (checked,
-then ignored), so that the training loop calls every discriminator the same way.
+then ignored), so that the training loop calls every discriminator the same way. (Feeding
+zeros in place of the label maps would do nearly the same, but would leave D a label branch
+that computes a constant, and readers wondering what it is for.)
 """
 
 from __future__ import annotations

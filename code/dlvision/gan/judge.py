@@ -10,7 +10,8 @@ samples and real test digits in the judge's feature space (its penultimate layer
 between the two distributions, means and covariances, that no single sample can fool. For a
 conditional GAN, given the labels the samples were asked for, it also gives the *label
 accuracy*: the share of samples the judge reads as the digit asked for (``label_accuracy``;
-chance is 10 %).
+chance is 10 %), and how varied the samples of each label are (``within_label_spread``: near 0
+when G ignores its noise and draws one image per digit).
 """
 
 from __future__ import annotations
@@ -225,24 +226,58 @@ def label_accuracy(samples: torch.Tensor, labels: torch.Tensor, *,
     return float((predictions == labels).float().mean())
 
 
+def _spreads(features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(10,) the mean pairwise distance of the features (N, D) of each label (NaN for a label
+    with fewer than 2)."""
+    return torch.tensor([mean_pairwise_distance(features[labels == c])
+                         if (labels == c).sum() >= 2 else float("nan") for c in range(10)])
+
+
+def within_label_spread(samples: torch.Tensor, labels: torch.Tensor, *,
+                        judge: DigitJudge | None = None,
+                        profile: str | Profile | None = None) -> torch.Tensor:
+    """(10,) how varied the samples asked to be each digit are: the mean distance between two
+    of them in the judge's features, over the same for the real test digits of that class.
+
+    1: as varied as real digits; near 0: one image over and over, G ignoring its noise for that
+    label (what z encodes, the course's Q15, is then nothing). NaN for a digit asked for fewer
+    than twice. samples (N, 1, 32, 32) in [-1, 1], labels (N,) int64.
+    """
+    _check_digits(samples, labels)
+    judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
+    real, real_labels = _in_memory(real_digits("test", profile=profile))
+    return (_spreads(_batched(judge.features, samples), labels)
+            / _spreads(_batched(judge.features, real), real_labels))
+
+
 def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: int = 1,
               profile: str | Profile | None = None) -> dict[int, dict[str, float]]:
     """What the judge makes of ``n`` samples of a run's generator at each kept step.
 
     run : a ``dlvision.gan.training.Run`` trained on digits. A conditional run's samples are
-    asked for each digit in turn (n/10 of each) and judged on their label accuracy as well.
-    steps : which of its kept steps (default: all). The noise is drawn from ``seed``, the same
-    at every step. Returns step → ``Judgement.summary()``.
+    asked for each digit in turn (n/10 of each) and judged on their label accuracy, and on
+    their ``within_label_spread`` (its mean over the digits) as well. steps : which of its kept
+    steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
+    step → ``Judgement.summary()``.
     """
     from .runs import sample
 
     judge = digit_judge(profile=profile, progress=False)[0]
-    reference, _ = _in_memory(real_digits("test", profile=profile))
+    reference, reference_labels = _in_memory(real_digits("test", profile=profile))
     steps = sorted(run.generators) if steps is None else steps
-    labels = torch.arange(n) % 10 if run.config.conditional else None
-    return {step: judge_digits(sample(run.generator_at(step), n, labels=labels, seed=seed),
-                               labels, judge=judge, reference=reference).summary()
-            for step in steps}
+    if not run.config.conditional:
+        return {step: judge_digits(sample(run.generator_at(step), n, seed=seed), judge=judge,
+                                   reference=reference).summary() for step in steps}
+    labels = torch.arange(n) % 10
+    real_spreads = _spreads(_batched(judge.features, reference), reference_labels)
+    verdicts = {}
+    for step in steps:
+        samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
+        verdicts[step] = judge_digits(samples, labels, judge=judge,
+                                      reference=reference).summary()
+        spreads = _spreads(_batched(judge.features, samples), labels) / real_spreads
+        verdicts[step]["within_label_spread"] = float(spreads.nanmean())
+    return verdicts
 
 
 # --- faces (CelebA, full profile) ------------------------------------------------------------
@@ -303,4 +338,4 @@ def _default_network() -> nn.Module:
 
 __all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
            "judge_images", "judge_run", "label_accuracy", "mean_pairwise_distance",
-           "real_digits"]
+           "real_digits", "within_label_spread"]

@@ -66,7 +66,8 @@ class GANConfig:
         −log D(G(z)).
     shift : real images are translated at random by up to ``shift`` pixels each time they are
         drawn (0: never), a data augmentation for small datasets.
-    seed : draws the data order, the noise, the shifts and the initial weights.
+    seed : draws the data order, the noise, the shifts and the initial weights (and, in a
+        conditional GAN, the labels G is asked for and dropout's masks).
     snapshots : steps after which the samples of the fixed noise are kept (step 0: before any
         update).
     n_fixed : size of the fixed noise batch (conditional: with labels 0, 1, ..., 9, 0, 1...).
