@@ -26,14 +26,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/dlvision assign --check
 
+# Two workers (pytest-xdist), each taking whole modules: the notebooks graded in one, the rest
+# in the other.
 unit: $(STAMP)
-	$(PY) -m pytest -m "not slow" --durations=15
+	$(PY) -m pytest -m "not slow" -n 2 --dist loadfile --durations=15
 
 # Checks on the built site: run after `make book`.
 site: $(STAMP)
 	$(PY) -m pytest -m slow
 
-test: lint unit book site
+# The book before the unit tests: they then start from the stand-in networks and the digit
+# judge that the book trained (deterministic and keyed, see tests/conftest.py) rather than
+# train them again in each worker.
+test: lint book
+	$(MAKE) unit DLVISION_TEST_SEED_DATA="$$($(PY) -c 'import dlvision.profile as p; print(p.default_data_dir())')"
+	$(MAKE) site
 
 # The full profile's code paths on generated files (random weights, a few images), with small
 # sizes, into _build/rehearsal/: proves that every chapter runs in full, not its numbers.

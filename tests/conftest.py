@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
+import torch
 
 import dlvision.profile
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One thread per worker, in the worker and in what it starts (kernels, subprocesses): two
+    # workers of two threads each on two cores slow torch down several times over.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+
+# The modules that take longest, run first: with two workers (``make unit`` runs pytest-xdist,
+# one worker per module), a long module started last would finish alone at the end.
+LONGEST_FIRST = ("test_grading_notebooks.py", "test_grading_sandbox.py", "test_gan_training.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each module is kept
+
+
+# A data folder whose trained stand-in networks and digit judge the session may start from
+# (``make test`` sets it to the book's, built just before): they are deterministic, keyed by
+# their training, and take minutes to train again in each worker.
+SEED_ENV = "DLVISION_TEST_SEED_DATA"
+SEEDED = ("models", "judges")
 
 
 @pytest.fixture(scope="session")
 def session_data(tmp_path_factory):
-    """A data folder shared by the whole session, so stand-ins are trained once per run."""
-    return tmp_path_factory.mktemp("dlvision-data")
+    """A data folder shared by the whole session, so stand-ins are trained once per run (or
+    copied from ``$DLVISION_TEST_SEED_DATA``'s cache)."""
+    folder = tmp_path_factory.mktemp("dlvision-data")
+    seed = os.environ.get(SEED_ENV)
+    for part in SEEDED if seed else ():
+        source = Path(seed) / "cache" / part
+        if source.is_dir():
+            shutil.copytree(source, folder / "cache" / part)
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 """The runs of Part 3's pages: the course's experiments, each one change to the default run,
-and the list of every run, which the first page built trains together."""
+and the list of every run, which the first page built trains together; the same for Part 4."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import dataclasses
 
 from dlvision.gan.experiments import (
     COURSE_STEPS_MINI,
+    conditional_jobs,
     experiment_steps,
     experiments,
     one_sided,
     part_jobs,
 )
-from dlvision.gan.runs import COURSE_SETTING, MINI_DEFAULT, default_config
+from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
 
 
 def changed_fields(config, base) -> set[str]:
@@ -57,3 +58,21 @@ def test_part_jobs_list_every_run_of_the_pages_longest_first(isolated_profile):
     # The heaviest runs first, so that the two workers finish together.
     assert names.index("5 D updates per step") < names.index("learning rates ÷ 5")
     assert names.index("default") < names.index("only G")
+
+
+def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_profile):
+    jobs = conditional_jobs("mini")
+    assert set(jobs) == {"cdcgan", "blind D", "unconditional", "cgan", "part 3"}
+    cdcgan = MINI_CONDITIONAL["cdcgan"]
+    assert jobs["cdcgan"][0] is cdcgan and jobs["cgan"][0] is MINI_CONDITIONAL["cgan"]
+    # Q11 and Q14 each change one thing of the cDCGAN: D's view of y, or y removed.
+    assert changed_fields(jobs["blind D"][0], cdcgan) == {"d_sees_labels"}
+    assert changed_fields(jobs["unconditional"][0], cdcgan) == {"model"}
+    assert jobs["unconditional"][0].model == "dcgan"
+    # Part 3's default run is the same run (same cache entry) as Part 3's pages train.
+    assert jobs["part 3"][0] == MINI_DEFAULT
+    data = jobs["cdcgan"][1]
+    assert all(d is data for name, (_, d) in jobs.items() if name != "part 3")
+    assert set(data.targets.tolist()) == set(range(10))
+    names = list(jobs)  # the heaviest first: a fully-connected step is cheap
+    assert names.index("cdcgan") < names.index("cgan") < names.index("part 3")

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dlvision.metrics import ink, slant, two_way_shares
+from dlvision.metrics import Shares, ink, slant, two_way_shares
 
 
 def stroke(offsets: list[int], *, width: int = 1) -> torch.Tensor:
@@ -67,3 +67,16 @@ def test_two_way_shares_split_the_variance_between_rows_and_columns():
     assert two_way_shares(torch.ones(3, 3)) == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="R, C ≥ 2"):
         two_way_shares(torch.ones(1, 5))
+
+
+def test_the_columns_share_within_rows_leaves_the_rows_out():
+    # Rows far apart, plus the same column effect in every row: all within-row variation is
+    # the columns', however large the rows' share of the total.
+    additive = 100 * torch.arange(4.0)[:, None] + torch.arange(5.0)[None, :]
+    shares = two_way_shares(additive)
+    assert shares.rows > 0.99 and shares.columns_within_rows == pytest.approx(1.0)
+    # A 2×2 table with an interaction only: rows and columns explain nothing.
+    assert two_way_shares(torch.tensor([[1.0, -1.0], [-1.0, 1.0]])).columns_within_rows == 0
+    # Hand computation: columns 0.5, residual 0.25 → 2/3.
+    assert Shares(0.25, 0.5, 0.25).columns_within_rows == pytest.approx(2 / 3)
+    assert two_way_shares(torch.ones(3, 3)).columns_within_rows == 0.0

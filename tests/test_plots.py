@@ -22,6 +22,7 @@ from dlvision.plots import (
     panels_plot,
     prediction_bars,
     scatter_2d,
+    steps_plot,
 )
 
 
@@ -101,6 +102,12 @@ def test_confusion_matrix_rows_are_shares_of_each_true_class():
     shares = fig.axes[0].images[0].get_array()
     assert np.allclose(shares, [[2 / 3, 1 / 3], [0, 1]])
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1", "1", "2"]
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("predicted class",
+                                                                    "true class")
+    fig = confusion_matrix([0, 1], [1, 1], ["a", "b"], title="cm", xlabel="digit read",
+                           ylabel="digit asked for")
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("digit read",
+                                                                    "digit asked for")
 
 
 def test_scatter_2d_draws_one_group_per_class():
@@ -143,3 +150,15 @@ def test_history_plot_smooths_and_pads_shorter_runs():
     long_line, short_line = fig.axes[0].lines
     np.testing.assert_allclose(long_line.get_ydata()[:4], [0, 0.5, 1, 2])  # moving average
     assert np.isnan(short_line.get_ydata()[4:]).all()  # padded, not drawn
+
+
+def test_steps_plot_sorts_each_run_s_own_steps_and_draws_baselines():
+    fig = steps_plot({"a": {500: 0.9, 0: 0.1, 100: 0.5}, "b": {0: 0.2, 1000: 0.7}},
+                     ylabel="label accuracy", title="t", baselines={"chance": 0.1})
+    ax = fig.axes[0]
+    a, b, chance = ax.lines
+    assert list(a.get_xdata()) == [0, 100, 500] and list(a.get_ydata()) == [0.1, 0.5, 0.9]
+    assert list(b.get_xdata()) == [0, 1000]
+    assert list(chance.get_ydata()) == [0.1, 0.1]
+    with pytest.raises(ValueError, match="at least one curve"):
+        steps_plot({}, ylabel="y", title="t")

@@ -151,7 +151,7 @@ def test_rehearsal_sizes_from_the_environment(monkeypatch):
     monkeypatch.setenv("DLVISION_SIZES", "Rehearsal")
     prof = dlvision.setup()
     assert prof.is_rehearsal and prof.sizes == "rehearsal"
-    assert prof.image_size == 224  # the full profile's inputs
+    assert prof.image_size == 64  # 15 Scene's inputs, small: the networks accept any size
     assert 1 <= prof.train_steps < 10
     # Cross-validation needs 2 images per class; the generated 15 Scene has 2 per class.
     from dlvision.rehearsal import SCENE_PER_CLASS

@@ -147,6 +147,15 @@ class Shares(NamedTuple):
     columns: float
     residual: float
 
+    @property
+    def columns_within_rows(self) -> float:
+        """Of the variance left within each row, the share that the columns explain alike in
+        every row: columns / (columns + residual), in [0, 1] (0 when nothing is left). In a
+        table of digits (rows) by noise vectors (columns), how much of the variation between
+        two samples of one digit comes from their noise the same way for every digit."""
+        within = self.columns + self.residual
+        return self.columns / within if within > 1e-12 else 0.0
+
 
 def two_way_shares(table: torch.Tensor | np.ndarray) -> Shares:
     """How much of the variance of ``table`` (R, C), R, C ≥ 2, comes from its rows and how much

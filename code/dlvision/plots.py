@@ -291,6 +291,34 @@ def panels_plot(x: Sequence[float], panels: Mapping[str, Mapping[str, Sequence[f
     return fig
 
 
+def steps_plot(curves: Mapping[str, Mapping[int, float]], *, ylabel: str, title: str,
+               baselines: Mapping[str, float] | None = None, percent: bool = True,
+               size: tuple[float, float] = (7.5, 3.6)) -> Figure:
+    """Measures taken at some steps of training, one curve per run.
+
+    curves: run name → {step → value}; runs may be measured at different steps. baselines:
+    name → value drawn as a dashed horizontal line (chance, a target). ``percent`` formats the
+    y axis as percentages of values in [0, 1].
+    """
+    if not curves:
+        raise ValueError("nothing to plot: give at least one curve")
+    fig, ax = plt.subplots(figsize=size)
+    for name, values in curves.items():
+        steps = sorted(values)
+        ax.plot(steps, [values[s] for s in steps], marker="o", label=name)
+    for k, (name, value) in enumerate((baselines or {}).items()):
+        ax.axhline(value, linestyle="--", color=f"C{len(curves) + k}", label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if percent:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    return fig
+
+
 def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
                  keys: Sequence[str] = ("loss_d", "loss_g", "d_real", "d_fake"),
                  labels: Mapping[str, str] | None = None, smooth: int = 25,
@@ -310,10 +338,12 @@ def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
 
 
 def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
-                     classes: Sequence[str], *, title: str, size: float | None = None) -> Figure:
+                     classes: Sequence[str], *, title: str, size: float | None = None,
+                     xlabel: str = "predicted class", ylabel: str = "true class") -> Figure:
     """The confusion matrix, rows normalized: cell (i, j) is the share of class i predicted j.
 
-    Counts are written in the cells; the diagonal holds each class's recall.
+    Counts are written in the cells; the diagonal holds each class's recall. ``xlabel`` and
+    ``ylabel`` name the axes (a conditional GAN's: the digit read, the digit asked for).
     """
     k = len(classes)
     counts = confusion_counts(targets, predictions, k)
@@ -330,10 +360,10 @@ def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
     ax.set_xticks(range(k), classes, rotation=45 if k > 5 else 0, ha="right" if k > 5 else "center",
                   fontsize=fontsize + 1)
     ax.set_yticks(range(k), classes, fontsize=fontsize + 1)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the row")
     fig.tight_layout()
     return fig
 

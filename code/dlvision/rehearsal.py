@@ -4,7 +4,7 @@ Nothing on a laptop or a CI machine can download ImageNet weights or the dataset
 profile's code paths would otherwise only run on GPU machines with the real data, late. This
 module writes stand-in *files* in the full profile's own formats and layouts, then builds the
 whole book in the full profile on them, with the small sizes of ``$DLVISION_SIZES=rehearsal``
-(224×224 inputs and 1,000 ImageNet classes all the same):
+(1,000 ImageNet classes all the same; 15 Scene's images resized to 64×64, see ``profile``):
 
 * VGG16 and SqueezeNet 1.1 with random (seeded) weights, saved as state dicts under
   torchvision's own file names in ``$TORCH_HOME/hub/checkpoints/``, where torchvision's
@@ -48,8 +48,8 @@ SCENE_CLASSES = (
 )
 # The fewest images that run every line: cross-validation needs 2 training images per class
 # (it uses up to 5 folds, lowered to the smallest class), and each test class needs one. Every
-# image costs about 20 VGG16 forward passes in scene15.md (one per cut layer, fine-tuning,
-# training from scratch...), at about half a second each on a 2-core CPU.
+# image costs about 20 VGG16 passes in scene15.md (feature extraction, fine-tuning, training
+# from scratch...), which is why the rehearsal resizes them to 64×64.
 SCENE_PER_CLASS = {"train": 2, "test": 1}
 SCENE_SIZES = (200, 300)  # sides drawn in this range, like 15 Scene's photographs
 # A few ImageNet samples: Part 2 runs VGG16 forward and backward on each, many times, on a CPU.

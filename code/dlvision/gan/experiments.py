@@ -9,7 +9,8 @@ draws from the default's generator.
 
 ``part_jobs(profile)`` lists every run that the pages of Part 3 show, so that whichever page
 runs first trains them all together (``runs.trained_runs``), keeping both cores of a laptop
-busy to the end rather than one page's few runs at a time.
+busy to the end rather than one page's few runs at a time; ``conditional_jobs(profile)`` does
+the same for Part 4.
 """
 
 from __future__ import annotations
@@ -65,8 +66,17 @@ COURSE_STEPS_MINI = 300
 def _cost(config: GANConfig) -> float:
     """A rough relative cost of a run, to start the longest first."""
     width = max(config.ngf, config.ndf)
+    # A fully-connected layer does one multiply per weight and image, a convolution one per
+    # weight and position: measured on a CPU, a step of the cGAN costs about a hundredth of
+    # what this count says of a convolutional network of the same width.
+    per_weight = 0.01 if config.model == "cgan" else 1.0
     return (config.steps * (config.d_steps + config.g_steps) * config.batch_size * width**2
-            * (config.size / 32) ** 2)
+            * (config.size / 32) ** 2 * per_weight)
+
+
+def _longest_first(jobs: dict[str, tuple[GANConfig, Dataset]]) -> dict[str, tuple[GANConfig,
+                                                                                 Dataset]]:
+    return {name: jobs[name] for name in sorted(jobs, key=lambda name: -_cost(jobs[name][0]))}
 
 
 def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig, Dataset]]:
@@ -88,8 +98,34 @@ def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig
     configs.update(one_sided(base))
     configs.update(experiments(base, experiment_steps(prof)))
     data = {size: celeba(size=size, profile=prof) for size in {c.size for c in configs.values()}}
-    order = sorted(configs, key=lambda name: -_cost(configs[name]))
-    return {name: (configs[name], data[configs[name].size]) for name in order}
+    return _longest_first({name: (c, data[c.size]) for name, c in configs.items()})
 
 
-__all__ = ["COURSE_STEPS_MINI", "experiment_steps", "experiments", "one_sided", "part_jobs"]
+def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig,
+                                                                              Dataset]]:
+    """Every run of Part 4's pages, name → (configuration, data), longest first, all on the
+    training digits (``mnist("train")``).
+
+    "cdcgan" and "cgan", the default runs of the two conditional GANs
+    (``runs.default_config``); "blind D", the cDCGAN whose discriminator is not shown the
+    labels (Q11); "unconditional", the cDCGAN's setting with no label anywhere, a DCGAN (Q14).
+    In the mini profile also "part 3", Part 3's default run (``part_jobs``), which trains on
+    the same digits (in the full profile it draws faces).
+    """
+    from ..data import mnist
+    from .runs import default_config
+
+    prof = current(profile)
+    data = mnist("train", profile=prof)
+    cdcgan = default_config(prof, "cdcgan")
+    jobs = {"cdcgan": (cdcgan, data),
+            "blind D": (cdcgan.with_(d_sees_labels=False), data),
+            "unconditional": (cdcgan.with_(model="dcgan"), data),
+            "cgan": (default_config(prof, "cgan"), data)}
+    if prof.is_mini:
+        jobs["part 3"] = part_jobs(prof)["default"]
+    return _longest_first(jobs)
+
+
+__all__ = ["COURSE_STEPS_MINI", "conditional_jobs", "experiment_steps", "experiments",
+           "one_sided", "part_jobs"]

@@ -205,12 +205,20 @@ def judge_digits(samples: torch.Tensor, labels: torch.Tensor | None = None, *,
     judge = judge if judge is not None else digit_judge(profile=profile, progress=False)[0]
     if reference is None:
         reference, _ = _in_memory(real_digits("test", profile=profile))
-    probabilities = _batched(judge.forward, samples).softmax(1)
+    return _verdict(judge, _batched(judge.features, samples), _batched(judge.features, reference),
+                    labels)
+
+
+@torch.no_grad()
+def _verdict(judge: DigitJudge, features: torch.Tensor, reference_features: torch.Tensor,
+             labels: torch.Tensor | None) -> Judgement:
+    """The judgement of samples from their features (N, 64) and the real digits' (M, 64): one
+    pass of the judge's body serves the scores, the Fréchet distance and the spreads."""
+    probabilities = judge.head(features.to(device_of(judge))).cpu().softmax(1)
     confidence, predictions = probabilities.max(1)
-    shares = torch.bincount(predictions, minlength=10).float() / len(samples)
-    frechet = frechet_distance(_batched(judge.features, samples),
-                               _batched(judge.features, reference))
-    return Judgement(shares, predictions, confidence, frechet,
+    shares = torch.bincount(predictions, minlength=10).float() / len(features)
+    return Judgement(shares, predictions, confidence,
+                     frechet_distance(features, reference_features),
                      None if labels is None else labels.long())
 
 
@@ -264,19 +272,18 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
 
     judge = digit_judge(profile=profile, progress=False)[0]
     reference, reference_labels = _in_memory(real_digits("test", profile=profile))
+    reference_features = _batched(judge.features, reference)  # once for every step
     steps = sorted(run.generators) if steps is None else steps
-    if not run.config.conditional:
-        return {step: judge_digits(sample(run.generator_at(step), n, seed=seed), judge=judge,
-                                   reference=reference).summary() for step in steps}
-    labels = torch.arange(n) % 10
-    real_spreads = _spreads(_batched(judge.features, reference), reference_labels)
+    labels = torch.arange(n) % 10 if run.config.conditional else None
     verdicts = {}
     for step in steps:
-        samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
-        verdicts[step] = judge_digits(samples, labels, judge=judge,
-                                      reference=reference).summary()
-        spreads = _spreads(_batched(judge.features, samples), labels) / real_spreads
-        verdicts[step]["within_label_spread"] = float(spreads.nanmean())
+        features = _batched(judge.features, sample(run.generator_at(step), n, labels=labels,
+                                                   seed=seed))
+        verdicts[step] = _verdict(judge, features, reference_features, labels).summary()
+        if labels is not None:
+            spreads = (_spreads(features, labels)
+                       / _spreads(reference_features, reference_labels))
+            verdicts[step]["within_label_spread"] = float(spreads.nanmean())
     return verdicts
 
 
