@@ -48,6 +48,16 @@ def test_glue_all_skips_missing_values_and_rejects_arrays(glued):
         book.glue_all({"x": np.zeros(2)})
 
 
+def test_a_cell_ending_with_glue_all_shows_nothing(glued):
+    from IPython.core.formatters import DisplayFormatter
+
+    names = book.glue_all({"a": 1, "b": 2.5})
+    assert names == ["a", "b"]
+    shown, _ = DisplayFormatter().format(names)  # what a notebook's last expression shows
+    assert shown == {}
+    assert DisplayFormatter().format(["a", "b"])[0]  # where a plain list would print
+
+
 def test_a_rehearsal_glues_nan_so_that_its_pages_build(glued, monkeypatch):
     monkeypatch.setenv("DLVISION_PROFILE", "full")
     monkeypatch.setenv("DLVISION_SIZES", "rehearsal")

@@ -77,7 +77,14 @@ def _glue(name: str, value: Any) -> None:
     glue(name, value, display=False)
 
 
-def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> list[str]:
+class GluedNames(list):
+    """The names glued, a list that shows nothing when a notebook cell ends with the call."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> GluedNames:
     """Glue each value under its key (``prefix_key`` when a prefix is given), without showing
     it; returns the names glued. Values must be numbers or strings (None and NaN are skipped:
     a chapter that quotes them fails to build, which is the point).
@@ -87,7 +94,7 @@ def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> list[str]:
     page that already says its numbers mean nothing.
     """
     keep_nan = current().is_rehearsal
-    names = []
+    names = GluedNames()
     for key, value in values.items():
         name = f"{prefix}_{key}" if prefix else key
         if value is None or (isinstance(value, float) and math.isnan(value) and not keep_nan):
@@ -111,7 +118,7 @@ def result_fields(result: Any) -> dict[str, Any]:
     return {n: v for n, v in values.items() if _is_scalar(v)}
 
 
-def glue_fields(prefix: str, result: Any) -> list[str]:
+def glue_fields(prefix: str, result: Any) -> GluedNames:
     """Glue every scalar field and property of ``result`` as ``<prefix>_<field>``:
     ``glue_fields("course", row)`` gives ``course_accuracy``, ``course_features``... Returns
     the names glued."""
