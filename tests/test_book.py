@@ -101,3 +101,21 @@ def test_book_cells_have_no_time_limit():
 
     config = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())
     assert config["execute"]["timeout"] == -1
+
+
+def test_pages_are_read_and_executed_in_the_books_order():
+    """Sphinx reads pages alphabetically (Part 4's folder before Part 3's); the book's
+    extension puts them in the table of contents' order, pages outside it last."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("sitefixes", root / "book/_ext/sitefixes.py")
+    sitefixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sitefixes)
+    docnames = sorted(["book/gans/dcgan", "book/conditional-gans/cdcgan", "book/intro",
+                       "book/gans/principle", "not/in/toc", "exercises/3-gans"])
+    sitefixes._read_in_toc_order(SimpleNamespace(srcdir=str(root)), None, docnames)
+    assert docnames == ["book/intro", "book/gans/principle", "book/gans/dcgan",
+                        "book/conditional-gans/cdcgan", "exercises/3-gans", "not/in/toc"]

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from dlvision.gan.experiments import (
     COURSE_STEPS_MINI,
+    comparison_steps,
     conditional_jobs,
     experiment_steps,
     experiments,
     one_sided,
     part_jobs,
+    part_runs,
 )
 from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
+from dlvision.profile import make_profile
 
 
 def changed_fields(config, base) -> set[str]:
@@ -65,10 +70,18 @@ def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_
     assert set(jobs) == {"cdcgan", "blind D", "unconditional", "cgan", "part 3"}
     cdcgan = MINI_CONDITIONAL["cdcgan"]
     assert jobs["cdcgan"][0] is cdcgan and jobs["cgan"][0] is MINI_CONDITIONAL["cgan"]
-    # Q11 and Q14 each change one thing of the cDCGAN: D's view of y, or y removed.
-    assert changed_fields(jobs["blind D"][0], cdcgan) == {"d_sees_labels"}
-    assert changed_fields(jobs["unconditional"][0], cdcgan) == {"model"}
+    # Q11 and Q14 each change one thing of the cDCGAN: D's view of y, or y removed; they are
+    # shorter, and compared with the cDCGAN at a step where it keeps its generator.
+    for name, change in (("blind D", {"d_sees_labels"}), ("unconditional", {"model"})):
+        at = comparison_steps(name, "mini")
+        assert at in cdcgan.snapshots and at < cdcgan.steps
+        shorter = cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])
+        assert changed_fields(jobs[name][0], shorter) == change
     assert jobs["unconditional"][0].model == "dcgan"
+    rehearsal = make_profile("full", sizes="rehearsal")  # full: as long as the cDCGAN
+    assert comparison_steps("blind D", rehearsal) == default_config(rehearsal, "cdcgan").steps
+    with pytest.raises(ValueError, match="no comparison run 'cgan'"):
+        comparison_steps("cgan", "mini")
     # Part 3's default run is the same run (same cache entry) as Part 3's pages train.
     assert jobs["part 3"][0] == MINI_DEFAULT
     data = jobs["cdcgan"][1]
@@ -76,3 +89,8 @@ def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_
     assert set(data.targets.tolist()) == set(range(10))
     names = list(jobs)  # the heaviest first: a fully-connected step is cheap
     assert names.index("cdcgan") < names.index("cgan") < names.index("part 3")
+
+
+def test_part_runs_are_those_of_part_3_or_4():
+    with pytest.raises(ValueError, match="part must be 3 or 4"):
+        part_runs(2, "mini")

@@ -3,6 +3,9 @@ Tiny networks and a few steps: behaviour, not quality."""
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -233,13 +236,19 @@ def test_interpolation_goes_from_one_noise_image_to_the_other(blobs):
         interpolate(G, z0, z1, steps=1)
 
 
-def test_runs_train_side_by_side_in_worker_processes(blobs, monkeypatch):
+def test_runs_train_side_by_side_in_worker_processes(blobs, tmp_path):
     jobs = {"a": (TINY.with_(seed=11), blobs), "b": (TINY.with_(seed=12), blobs)}
-    runs = trained_runs(jobs, workers=2, progress=False)
+    # Other work shares the workers when runs are trained (the digit judge, in the book)...
+    runs = trained_runs(jobs, workers=2, progress=False,
+                        also=[partial(Path.touch, tmp_path / "also")])
     assert all(run_path(*job).exists() for job in jobs.values())
+    assert (tmp_path / "also").exists()
     alone = train(TINY.with_(seed=11), blobs, progress=False)  # the same run, in this process
     assert same_weights(runs["a"].generator, alone.generator)
     assert not same_weights(runs["a"].generator, runs["b"].generator)
+    # ... and is not called when every run is cached: no pool starts for it alone.
+    trained_runs(jobs, workers=2, progress=False, also=[partial(Path.touch, tmp_path / "again")])
+    assert not (tmp_path / "again").exists()
 
 
 class Files(torch.utils.data.Dataset):

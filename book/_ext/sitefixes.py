@@ -4,9 +4,36 @@
   `const THEBE_JS_URL` twice, which the browser reports as a SyntaxError: keep one copy of each
   script.
 - the theme's layout expects a default colour mode that nothing sets: set it.
+- Sphinx reads (and myst-nb executes) the pages in alphabetical order of their paths, which
+  puts Part 4 (`book/conditional-gans`) before Part 3 (`book/gans`): read them in the book's
+  order instead, so that each part's pages train what they need, and a part's pages reuse
+  what the parts before it trained (Part 4 compares its runs with Part 3's default run and
+  measures them with Part 3's digit judge).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+
+def _toc_files(entry) -> list[str]:
+    """The pages of a `_toc.yml` entry, in the book's order, without their suffix."""
+    if isinstance(entry, list):
+        return [name for item in entry for name in _toc_files(item)]
+    if not isinstance(entry, dict):
+        return []
+    names = [str(Path(entry[key]).with_suffix("")) for key in ("root", "file") if key in entry]
+    return names + [name for value in entry.values() for name in _toc_files(value)]
+
+
+def _read_in_toc_order(app, env, docnames: list[str]) -> None:
+    toc = Path(app.srcdir) / "_toc.yml"
+    if not toc.exists():
+        return
+    order = {name: i for i, name in enumerate(_toc_files(yaml.safe_load(toc.read_text())))}
+    docnames.sort(key=lambda name: order.get(name, len(order)))  # the others last, as they were
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -26,4 +53,5 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("env-before-read-docs", _read_in_toc_order)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -188,6 +188,9 @@ def generator_function(nz=100, ngf=32, nc=3):
 
 
 # training-step --------------------------------------------------------------------------------
+# The wrong steps are written out as a student would write them, not obtained from the check's
+# `reference_step` and its keywords for common mistakes: a mutant built from the reference
+# would test the reference against itself, and a wrong keyword there would go unnoticed.
 
 
 def _d_update(G, D, opt_D, real, z, zero=True):

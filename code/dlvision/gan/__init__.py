@@ -20,7 +20,8 @@ Shaped like ``dlvision.transfer``: one module per idea.
                  ``save_samples``;
 ``judge``        samples judged by a digit classifier that never saw the GANs: coverage,
                  confidence, Fréchet distance, and a conditional GAN's label accuracy;
-``experiments``  the course's experiments on DCGAN training (Part 3, Q5).
+``experiments``  the course's experiments on DCGAN training (Part 3, Q5), and every run of
+                 Parts 3 and 4's pages (``part_runs``).
 
 They build on ``dlvision.data`` (``mnist``, ``celeba``: images in [-1, 1]), ``dlvision.models``
 (``device_of``), ``dlvision.metrics`` (the Fréchet distance) and ``dlvision.plots``

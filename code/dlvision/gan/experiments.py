@@ -8,25 +8,28 @@ default at the same point of training). Two of the course's items need no run of
 draws from the default's generator.
 
 ``part_jobs(profile)`` lists every run that the pages of Part 3 show, so that whichever page
-runs first trains them all together (``runs.trained_runs``), keeping both cores of a laptop
-busy to the end rather than one page's few runs at a time; ``conditional_jobs(profile)`` does
-the same for Part 4.
+runs first trains them all together (``part_runs``), keeping both cores of a laptop busy to the
+end rather than one page's few runs at a time; ``conditional_jobs(profile)`` does the same for
+Part 4.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from torch.utils.data import Dataset
 
 from ..profile import Profile, current
-from .training import GANConfig
+from .training import GANConfig, Run
 
 
 def experiment_steps(profile: str | Profile | None = None) -> int:
     """How long each experiment trains: a step at which the default run keeps its generator
-    (mini: a third of the default run; full: half of the course's 8,000 steps)."""
+    (mini: 300 of the default's 2,000, the start of training, where runs part ways; full: half
+    of the course's 8,000 steps)."""
     prof = current(profile)
     if prof.is_mini:
-        return 500
+        return 300
     return 1 if prof.is_rehearsal else 4000
 
 
@@ -101,6 +104,26 @@ def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig
     return _longest_first({name: (c, data[c.size]) for name, c in configs.items()})
 
 
+# Part 4's two comparison runs in the mini profile, shorter than the cDCGAN and compared with it
+# at the same step (one at which it keeps its generator): Q11's label-blind D at 500 steps,
+# where the cDCGAN obeys its labels best; Q14's DCGAN without labels at 900, by when the
+# cDCGAN's digits have become varied.
+COMPARISON_STEPS_MINI = {"blind D": 500, "unconditional": 900}
+
+
+def comparison_steps(name: str, profile: str | Profile | None = None) -> int:
+    """How long Part 4's comparison run ``name`` ("blind D" or "unconditional") trains: mini,
+    ``COMPARISON_STEPS_MINI``; full, as long as the cDCGAN."""
+    from .runs import default_config
+
+    if name not in COMPARISON_STEPS_MINI:
+        raise ValueError(f"no comparison run {name!r}: expected one of "
+                         f"{sorted(COMPARISON_STEPS_MINI)}")
+    prof = current(profile)
+    return COMPARISON_STEPS_MINI[name] if prof.is_mini else default_config(prof,
+                                                                           "cdcgan").steps
+
+
 def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig,
                                                                               Dataset]]:
     """Every run of Part 4's pages, name → (configuration, data), longest first, all on the
@@ -108,9 +131,9 @@ def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GA
 
     "cdcgan" and "cgan", the default runs of the two conditional GANs
     (``runs.default_config``); "blind D", the cDCGAN whose discriminator is not shown the
-    labels (Q11); "unconditional", the cDCGAN's setting with no label anywhere, a DCGAN (Q14).
-    In the mini profile also "part 3", Part 3's default run (``part_jobs``), which trains on
-    the same digits (in the full profile it draws faces).
+    labels (Q11), and "unconditional", the cDCGAN's setting with no label anywhere, a DCGAN
+    (Q14), each ``comparison_steps`` long. In the mini profile also "part 3", Part 3's default
+    run (``part_jobs``), which trains on the same digits (in the full profile it draws faces).
     """
     from ..data import mnist
     from .runs import default_config
@@ -118,14 +141,36 @@ def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GA
     prof = current(profile)
     data = mnist("train", profile=prof)
     cdcgan = default_config(prof, "cdcgan")
+    def shorter(name: str) -> GANConfig:
+        at = comparison_steps(name, prof)
+        return cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])
+
     jobs = {"cdcgan": (cdcgan, data),
-            "blind D": (cdcgan.with_(d_sees_labels=False), data),
-            "unconditional": (cdcgan.with_(model="dcgan"), data),
+            "blind D": (shorter("blind D").with_(d_sees_labels=False), data),
+            "unconditional": (shorter("unconditional").with_(model="dcgan"), data),
             "cgan": (default_config(prof, "cgan"), data)}
     if prof.is_mini:
         jobs["part 3"] = part_jobs(prof)["default"]
     return _longest_first(jobs)
 
 
-__all__ = ["COURSE_STEPS_MINI", "conditional_jobs", "experiment_steps", "experiments",
-           "one_sided", "part_jobs"]
+def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool = True
+              ) -> dict[str, Run]:
+    """Every run of Part 3's (``part_jobs``) or Part 4's (``conditional_jobs``) pages, name →
+    ``Run``: trained once by the first page that asks, two at a time on a CPU, with the digit
+    judge that measures them beside them (``judge.digit_judge``), then read from the cache."""
+    from .judge import digit_judge
+    from .runs import trained_runs
+
+    prof = current(profile)
+    if part not in (3, 4):
+        raise ValueError(f"part must be 3 or 4, got {part!r}")
+    jobs = part_jobs(prof) if part == 3 else conditional_jobs(prof)
+    # Part 3 judges digits in the mini profile only (faces in full); Part 4 always.
+    judged = part == 4 or prof.is_mini
+    also = [partial(digit_judge, profile=prof, progress=False)] if judged else []
+    return trained_runs(jobs, also=also, progress=progress)
+
+
+__all__ = ["COMPARISON_STEPS_MINI", "COURSE_STEPS_MINI", "comparison_steps", "conditional_jobs",
+           "experiment_steps", "experiments", "one_sided", "part_jobs", "part_runs"]
