@@ -105,6 +105,12 @@ def test_mini_scenes15_is_few_labelled_translated_digits_five_to_nine():
     assert test.images[:, 0].min() == pytest.approx(-0.485 / 0.229, abs=1e-5)
 
 
+def test_mini_scenes15_at_another_size_draws_the_same_digits_larger():
+    default, larger = scenes15("test"), scenes15("test", size=64)
+    assert larger.images.shape[1:] == (3, 64, 64) and default.images.shape[1:] == (3, 32, 32)
+    assert torch.equal(larger.targets, default.targets)
+
+
 def test_mini_scenes15_takes_the_first_labels_of_each_class():
     three, ten = scenes15("train", n_per_class=3), scenes15("train", n_per_class=10)
     assert len(three) == 15
@@ -119,6 +125,7 @@ def test_mini_scenes15_train_and_test_do_not_overlap():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"split": "validation"}, "unknown split"), ({"n_per_class": 0}, "positive"),
+    ({"size": 0}, "positive number of pixels"),
 ])
 def test_scenes15_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -204,6 +211,9 @@ def test_full_scenes15_reads_the_course_layout(data_dir):
     assert torch.allclose(shown[0], shown[1], atol=1e-6)
     assert torch.allclose(shown[1], shown[2], atol=1e-6)
     assert len(scenes15("train", n_per_class=1, profile="full")) == 3
+    # Another size on request (another network's input): the same images, resized.
+    small = scenes15("train", size=64, profile="full")
+    assert small[4][0].shape == (3, 64, 64) and small.files == train.files
 
 
 def test_full_scenes15_splits_the_original_layout_100_per_class(data_dir):

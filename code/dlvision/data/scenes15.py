@@ -279,6 +279,7 @@ def scenes15(
     *,
     n_per_class: int | None = None,
     root: str | Path | None = None,
+    size: int | None = None,
     profile: str | Profile | None = None,
 ) -> ImageFileDataset | ImageTensorDataset:
     """The 15 Scene classification task (mini: translated digits 5-9).
@@ -292,10 +293,12 @@ def scenes15(
         which is always whole so that accuracies can be compared.
     root : the dataset folder (full profile); default: the first of ``15SceneData`` and
         ``scene_categories`` found under ``$DLVISION_DATA``.
+    size : the side S of the images; default: the profile's (224 full, 32 mini, 64 in a
+        rehearsal), the size its networks are trained and evaluated at.
     profile : "mini", "full" or None for the active profile.
 
-    Returns a dataset of (image, label) with images (3, S, S) float32, ImageNet-normalized
-    (S = 224 full, 32 mini); ``.classes`` names the labels, ``.targets`` holds them.
+    Returns a dataset of (image, label) with images (3, S, S) float32, ImageNet-normalized;
+    ``.classes`` names the labels, ``.targets`` holds them.
 
     Raises ``DataNotFoundError`` when the data is not there, ``DataLayoutError`` when its
     folders are wrong and ``BadFilesError`` when files of the split cannot be read, all before
@@ -304,6 +307,9 @@ def scenes15(
     prof = current(profile)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
+    if size is not None and size < 1:
+        raise ValueError(f"size must be a positive number of pixels, got {size}")
+    size = size or prof.image_size
     if n_per_class is not None and n_per_class < 1:
         raise ValueError(f"n_per_class must be a positive number of images, got {n_per_class}")
     if n_per_class is not None and split == "test":
@@ -312,7 +318,7 @@ def scenes15(
 
     if prof.is_mini:
         data = digits(split, classes=MINI_CLASSES, placement="translated",
-                      size=prof.image_size, test_fraction=MINI_TEST_FRACTION)
+                      size=size, test_fraction=MINI_TEST_FRACTION)
         data.images = normalize(to_rgb(data.images))
         if split == "train":
             keep = _first_per_class(data.targets, n_per_class or MINI_TRAIN_PER_CLASS,
@@ -326,7 +332,7 @@ def scenes15(
     if n_per_class is not None:
         keep = _first_per_class(targets, n_per_class, layout.classes)
         files, targets = [files[i] for i in keep], [targets[i] for i in keep]
-    return ImageFileDataset(files, targets, layout.classes, size=prof.image_size)
+    return ImageFileDataset(files, targets, layout.classes, size=size)
 
 
 def status(profile: str | Profile | None = None) -> Report:
