@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
+# No widgets while the book builds: no one can move a slider, and building them can hang the
+# build (see code/dlvision/widgets.py).
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+	DLVISION_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The site is in _build/html/index.html"
 
 lint: $(STAMP)

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .profile import DATA_ENV, PROFILE_ENV, SIZES_ENV
+from .widgets import STATIC_ENV
 
 SCENE_CLASSES = (
     "bedroom", "CALsuburb", "industrial", "kitchen", "livingroom", "MITcoast", "MITforest",
@@ -276,7 +277,7 @@ def build(root: Path, out: Path, data_dir: Path, torch_home: Path,
                               cache=out / ".jupyter_cache")
     env = dict(os.environ, PYTHONUNBUFFERED="1", **{
         PROFILE_ENV: "full", SIZES_ENV: "rehearsal", DATA_ENV: str(data_dir),
-        "TORCH_HOME": str(torch_home)})
+        "TORCH_HOME": str(torch_home), STATIC_ENV: "1"})  # no widgets: see widgets.py
     # --all: a fresh Sphinx environment, so that every page is read, hence executed, again.
     command = [_jupyter_book(), "build", str(root), "--path-output", str(out),
                "--config", str(config), "--all", "--warningiserror", "--keep-going", *extra]
