@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def session_data(tmp_path_factory):
         if source.is_dir():
             shutil.copytree(source, folder / "cache" / part)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    """Every test starts from the same global random state, whichever tests its worker ran
+    before: an unseeded network's weights must not change with the order of the tests."""
+    random.seed(0)
+    torch.manual_seed(0)
 
 
 @pytest.fixture(autouse=True)

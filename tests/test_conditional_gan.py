@@ -5,11 +5,14 @@ accuracy. Tiny networks and a few steps: behaviour, not quality."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+import dlvision.gan.judge as judge_module
 import dlvision.gan.training as training
 from dlvision.data import ImageTensorDataset
 from dlvision.gan import (
@@ -25,6 +28,7 @@ from dlvision.gan import (
 from dlvision.gan.judge import (
     DigitJudge,
     judge_digits,
+    judge_run,
     label_accuracy,
     real_digits,
     within_label_spread,
@@ -80,6 +84,7 @@ def same_weights(a: nn.Module, b: nn.Module) -> bool:
 
 
 def test_the_conditional_generator_is_the_course_s():
+    torch.manual_seed(0)  # the weights: the test must not depend on which tests ran before
     G = ConditionalGenerator()  # nz = 100, ngf = 128, one channel
     for branch, c_in in ((G.z_branch, 100), (G.y_branch, 10)):  # z and y each to (256, 4, 4)
         assert spec(branch[0]) == (c_in, 256, (4, 4), (1, 1), (0, 0), False)
@@ -92,9 +97,10 @@ def test_the_conditional_generator_is_the_course_s():
     assert kinds(G.main) == ["ConvTranspose2d", "BatchNorm2d", "ReLU"] * 2 + [
         "ConvTranspose2d", "Tanh"]
     z = torch.randn(5, 100, generator=torch.Generator().manual_seed(0))
-    images = G.eval()(z, torch.arange(5))
+    # Training mode: batch statistics. Untrained, in eval mode, the images are nearly flat.
+    images = G(z, torch.arange(5))
     assert images.shape == (5, 1, 32, 32)
-    assert images.abs().max() <= 1 and images.std() > 0.01
+    assert images.abs().max() <= 1 and images.std() > 0.1
     assert torch.equal(G(z[:, :, None, None], torch.arange(5)), images)  # (N, nz, 1, 1) too
 
 
@@ -475,6 +481,39 @@ def test_the_judge_measures_label_accuracy():
     assert (by_class[asked_counts > 0] <= 1).all()
     with pytest.raises(ValueError, match=r"class indices \(30,\) int64"):
         label_accuracy(images, asked.float(), judge=judge)
+
+
+def test_a_run_is_judged_at_each_kept_step_once(labelled, monkeypatch):
+    run = trained_run(TINY["cdcgan"], labelled, progress=False)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()  # untrained: the bookkeeping, not the values
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, {}))
+    verdicts = judge_run(run, n=20)
+    assert sorted(verdicts) == [0, 3, 6]
+    asked = torch.arange(20) % 10  # each digit in turn
+    direct = judge_digits(sample(run.generator_at(3), 20, labels=asked, seed=1), asked,
+                          judge=judge)
+    assert verdicts[3]["label_accuracy"] == pytest.approx(direct.label_accuracy)
+    assert verdicts[3]["frechet"] == pytest.approx(direct.frechet, rel=1e-4)
+    assert verdicts[3]["within_label_spread"] >= 0
+
+    def sampled(*args, **kwargs):
+        raise AssertionError("judged again")
+
+    monkeypatch.setattr(judge_module, "_batched", sampled)
+    assert judge_run(run, n=20) == verdicts  # read from the cache
+    assert judge_run(run, n=20, steps=[6]) == {6: verdicts[6]}
+    retrained = dataclasses.replace(run, generators={
+        **run.generators, 6: {k: v + 1 if v.is_floating_point() else v
+                              for k, v in run.generators[6].items()}})
+    for asked_anew in (lambda: judge_run(run, n=30, steps=[6]),
+                       lambda: judge_run(run, n=20, seed=2, steps=[6]),
+                       lambda: judge_run(retrained, n=20, steps=[6])):
+        with pytest.raises(AssertionError, match="judged again"):
+            asked_anew()
+    with pytest.raises(ValueError, match="no generator kept at step 5"):
+        judge_run(run, n=20, steps=[5])
 
 
 def test_within_label_spread_is_1_for_real_digits_and_0_for_one_image_per_label():

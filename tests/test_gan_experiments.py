@@ -7,6 +7,8 @@ import dataclasses
 
 import pytest
 
+import dlvision.gan.judge as judge_module
+import dlvision.gan.runs as runs
 from dlvision.gan.experiments import (
     COURSE_STEPS_MINI,
     comparison_steps,
@@ -17,6 +19,7 @@ from dlvision.gan.experiments import (
     part_jobs,
     part_runs,
 )
+from dlvision.gan.judge import digit_judge, judge_path
 from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
 from dlvision.profile import make_profile
 
@@ -94,3 +97,29 @@ def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_
 def test_part_runs_are_those_of_part_3_or_4():
     with pytest.raises(ValueError, match="part must be 3 or 4"):
         part_runs(2, "mini")
+
+
+def test_the_judge_trains_beside_the_runs_only_when_it_is_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("DLVISION_DATA", str(tmp_path))
+    handed = []
+    monkeypatch.setattr(runs, "trained_runs",
+                        lambda jobs, *, also, progress: handed.append(list(also)) or {})
+    part_runs(4, "mini")
+    assert [task.func for task in handed[-1]] == [digit_judge]
+    path = judge_path(profile="mini")
+    assert path.is_relative_to(tmp_path)
+    asked = []
+
+    def record(where, *args, **kwargs):
+        asked.append(where)
+        raise KeyboardInterrupt  # no need to train it
+
+    monkeypatch.setattr(judge_module, "load_or_build", record)
+    with pytest.raises(KeyboardInterrupt):
+        digit_judge(profile="mini", progress=False)
+    assert asked == [path]  # where digit_judge caches it
+    # Part 3's pages trained it:
+    path.parent.mkdir(parents=True)
+    path.touch()
+    part_runs(4, "mini")
+    assert handed[-1] == []

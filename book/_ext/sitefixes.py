@@ -13,26 +13,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
-
-def _toc_files(entry) -> list[str]:
-    """The pages of a `_toc.yml` entry, in the book's order, without their suffix."""
-    if isinstance(entry, list):
-        return [name for item in entry for name in _toc_files(item)]
-    if not isinstance(entry, dict):
-        return []
-    names = [str(Path(entry[key]).with_suffix("")) for key in ("root", "file") if key in entry]
-    return names + [name for value in entry.values() for name in _toc_files(value)]
-
 
 def _read_in_toc_order(app, env, docnames: list[str]) -> None:
-    toc = Path(app.srcdir) / "_toc.yml"
-    if not toc.exists():
+    # sphinx-external-toc's site map of `_toc.yml`: its documents iterate depth first, in the
+    # book's reading order.
+    site_map = getattr(env, "external_site_map", None)
+    if site_map is None:
         return
-    order = {name: i for i, name in enumerate(_toc_files(yaml.safe_load(toc.read_text())))}
+    order = {name: i for i, name in enumerate(site_map)}
     docnames.sort(key=lambda name: order.get(name, len(order)))  # the others last, as they were
 
 

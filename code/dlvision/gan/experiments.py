@@ -160,16 +160,18 @@ def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool
     """Every run of Part 3's (``part_jobs``) or Part 4's (``conditional_jobs``) pages, name →
     ``Run``: trained once by the first page that asks, two at a time on a CPU, with the digit
     judge that measures them beside them (``judge.digit_judge``), then read from the cache."""
-    from .judge import digit_judge
+    from .judge import digit_judge, judge_path
     from .runs import trained_runs
 
     prof = current(profile)
     if part not in (3, 4):
         raise ValueError(f"part must be 3 or 4, got {part!r}")
     jobs = part_jobs(prof) if part == 3 else conditional_jobs(prof)
-    # Part 3 judges digits in the mini profile only (faces in full); Part 4 always.
+    # Part 3 judges digits in the mini profile only (faces in full); Part 4 always. A judge
+    # already cached (by Part 3) is not handed to a worker that would only load it.
     judged = part == 4 or prof.is_mini
-    also = [partial(digit_judge, profile=prof, progress=False)] if judged else []
+    also = ([partial(digit_judge, profile=prof, progress=False)]
+            if judged and not judge_path(profile=prof).exists() else [])
     return trained_runs(jobs, also=also, progress=progress)
 
 

@@ -16,9 +16,12 @@ when G ignores its noise and draws one image per digit).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -79,14 +82,24 @@ def real_digits(split: str, *, profile: str | Profile | None = None) -> Dataset:
     return mnist(split, size=32, profile=prof)
 
 
+def _judge_path(train: Dataset, test: Dataset) -> Path:
+    key = cache_key({"judge": JUDGE_VERSION, "train": train.fingerprint(),
+                     "test": test.fingerprint()})
+    return default_cache_dir() / "judges" / f"digits-{key}.pt"
+
+
+def judge_path(*, profile: str | Profile | None = None) -> Path:
+    """Where ``digit_judge`` caches the judge of this profile's digits (it may not exist yet)."""
+    prof = current(profile)
+    return _judge_path(real_digits("train", profile=prof), real_digits("test", profile=prof))
+
+
 def digit_judge(*, profile: str | Profile | None = None, progress: bool = True
                 ) -> tuple[DigitJudge, dict[str, Any]]:
     """The judge (eval mode, on the CPU) and its record: accuracy on real test digits, training
     seconds. Trained on first use (seconds in mini) and cached, keyed by the training data."""
     prof = current(profile)
     train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
-    key = cache_key({"judge": JUDGE_VERSION, "train": train.fingerprint(),
-                     "test": test.fingerprint()})
     judge = DigitJudge()
 
     def build() -> dict[str, Any]:
@@ -107,7 +120,7 @@ def digit_judge(*, profile: str | Profile | None = None, progress: bool = True
                 "record": {"test_accuracy": accuracy, "train_seconds": seconds,
                            "n_train": len(images), "n_test": len(X)}}
 
-    saved, _ = load_or_build(default_cache_dir() / "judges" / f"digits-{key}.pt", build,
+    saved, _ = load_or_build(_judge_path(train, test), build,
                              validate=lambda s: judge.load_state_dict(s["state_dict"]),
                              what="cache of the digit judge")
     judge.load_state_dict(saved["state_dict"])
@@ -266,25 +279,60 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     asked for each digit in turn (n/10 of each) and judged on their label accuracy, and on
     their ``within_label_spread`` (its mean over the digits) as well. steps : which of its kept
     steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
-    step → ``Judgement.summary()``.
+    step → ``Judgement.summary()``. Each step's judgement is cached, keyed by the generator's
+    weights, the judge, ``n``, ``seed`` and the code: pages that ask again read it.
     """
-    from .runs import sample
-
-    judge = digit_judge(profile=profile, progress=False)[0]
-    reference, reference_labels = _in_memory(real_digits("test", profile=profile))
-    reference_features = _batched(judge.features, reference)  # once for every step
     steps = sorted(run.generators) if steps is None else steps
     labels = torch.arange(n) % 10 if run.config.conditional else None
-    verdicts = {}
-    for step in steps:
+    judged_by = {"judge": judge_path(profile=profile).stem, "n": n, "seed": seed,
+                 "conditional": labels is not None, "code": _judging_code()}
+    reference: dict[str, torch.Tensor] = {}  # the real digits' features, once, if needed
+
+    def judge_step(step: int) -> dict[str, float]:
+        from .runs import sample
+
+        if not reference:
+            judge = digit_judge(profile=profile, progress=False)[0]
+            images, reference["labels"] = _in_memory(real_digits("test", profile=profile))
+            reference["features"] = _batched(judge.features, images)
+            reference["judge"] = judge
+        judge = reference["judge"]
         features = _batched(judge.features, sample(run.generator_at(step), n, labels=labels,
                                                    seed=seed))
-        verdicts[step] = _verdict(judge, features, reference_features, labels).summary()
+        verdict = _verdict(judge, features, reference["features"], labels).summary()
         if labels is not None:
             spreads = (_spreads(features, labels)
-                       / _spreads(reference_features, reference_labels))
-            verdicts[step]["within_label_spread"] = float(spreads.nanmean())
+                       / _spreads(reference["features"], reference["labels"]))
+            verdict["within_label_spread"] = float(spreads.nanmean())
+        return verdict
+
+    verdicts = {}
+    for step in steps:
+        if step not in run.generators:
+            run.generator_at(step)  # raises the error that names the steps kept
+        key = cache_key({**judged_by, "generator": _weights_digest(run.generators[step])})
+        verdicts[step], _ = load_or_build(default_cache_dir() / "judgements" / f"{key}.pt",
+                                          partial(judge_step, step),
+                                          what="cached judgement of a GAN's samples")
     return verdicts
+
+
+def _weights_digest(state: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in state.items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _judging_code() -> str:
+    """A digest of the code that samples and judges: editing it judges again."""
+    from . import runs
+
+    digest = hashlib.sha256(runs.code_version().encode())
+    for module_file in (__file__, runs.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # --- faces (CelebA, full profile) ------------------------------------------------------------
@@ -344,5 +392,5 @@ def _default_network() -> nn.Module:
 
 
 __all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
-           "judge_images", "judge_run", "label_accuracy", "mean_pairwise_distance",
+           "judge_images", "judge_path", "judge_run", "label_accuracy", "mean_pairwise_distance",
            "real_digits", "within_label_spread"]
