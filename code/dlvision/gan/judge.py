@@ -282,15 +282,15 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     step → ``Judgement.summary()``. Each step's judgement is cached, keyed by the generator's
     weights, the judge, ``n``, ``seed`` and the code: pages that ask again read it.
     """
+    from .runs import sample
+
     steps = sorted(run.generators) if steps is None else steps
     labels = torch.arange(n) % 10 if run.config.conditional else None
     judged_by = {"judge": judge_path(profile=profile).stem, "n": n, "seed": seed,
                  "conditional": labels is not None, "code": _judging_code()}
-    reference: dict[str, torch.Tensor] = {}  # the real digits' features, once, if needed
+    reference: dict[str, Any] = {}  # the judge and the real digits' features, once, if needed
 
     def judge_step(step: int) -> dict[str, float]:
-        from .runs import sample
-
         if not reference:
             judge = digit_judge(profile=profile, progress=False)[0]
             images, reference["labels"] = _in_memory(real_digits("test", profile=profile))
