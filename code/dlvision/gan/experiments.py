@@ -142,6 +142,7 @@ def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GA
     prof = current(profile)
     data = mnist("train", profile=prof)
     cdcgan = default_config(prof, "cdcgan")
+
     def shorter(name: str) -> GANConfig:
         at = comparison_steps(name, prof)
         return cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])

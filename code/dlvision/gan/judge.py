@@ -20,7 +20,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -284,25 +284,26 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     """
     from .runs import sample
 
+    prof = current(profile)
+    train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
     steps = sorted(run.generators) if steps is None else steps
     labels = torch.arange(n) % 10 if run.config.conditional else None
-    judged_by = {"judge": judge_path(profile=profile).stem, "n": n, "seed": seed,
+    judged_by = {"judge": _judge_path(train, test).stem, "n": n, "seed": seed,
                  "conditional": labels is not None, "code": _judging_code()}
-    reference: dict[str, Any] = {}  # the judge and the real digits' features, once, if needed
+
+    @cache  # loaded only if a step is not cached yet, then once for all steps
+    def judge_and_reference() -> tuple[DigitJudge, torch.Tensor, torch.Tensor]:
+        judge = digit_judge(profile=prof, progress=False)[0]
+        images, reference_labels = _in_memory(test)
+        return judge, _batched(judge.features, images), reference_labels
 
     def judge_step(step: int) -> dict[str, float]:
-        if not reference:
-            judge = digit_judge(profile=profile, progress=False)[0]
-            images, reference["labels"] = _in_memory(real_digits("test", profile=profile))
-            reference["features"] = _batched(judge.features, images)
-            reference["judge"] = judge
-        judge = reference["judge"]
+        judge, reference, reference_labels = judge_and_reference()
         features = _batched(judge.features, sample(run.generator_at(step), n, labels=labels,
                                                    seed=seed))
-        verdict = _verdict(judge, features, reference["features"], labels).summary()
+        verdict = _verdict(judge, features, reference, labels).summary()
         if labels is not None:
-            spreads = (_spreads(features, labels)
-                       / _spreads(reference["features"], reference["labels"]))
+            spreads = _spreads(features, labels) / _spreads(reference, reference_labels)
             verdict["within_label_spread"] = float(spreads.nanmean())
         return verdict
 
