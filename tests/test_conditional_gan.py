@@ -423,13 +423,17 @@ def test_the_unconditional_loop_is_part_3_s_draw_for_draw(labelled):
 
 def test_an_unconditional_run_still_ends_where_it_did_in_part_3(labelled):
     """The losses of this run as measured on commit 70def76, before conditional training was
-    added (CPU, one thread; to 6 digits, not bits, so that another CPU's rounding passes while
-    any change of what the loop draws fails)."""
+    added (CPU, one thread). To a relative 1e-4, not bits: on another CPU (AVX-512, ARM64) the
+    kernels round differently, and where that moves a ReLU input across its kink Adam turns the
+    changed gradient into a step of up to the learning rate (2e-4) for that weight, which moves
+    a loss by about 1e-5 of itself after 5 steps. Any change of what the loop draws moves some
+    of these losses by more than 1 % (measured: another seed 17 %, shifts of 1 pixel instead
+    of 2, 1.7 %), and still fails."""
     config = GANConfig(nz=8, ngf=4, ndf=4, batch_size=16, steps=5, shift=2, g_steps=2,
                        n_fixed=4)
     run = train(config, labelled, progress=False)
-    assert run.history["loss_d"] == pytest.approx(PART_3_LOSS_D, rel=1e-6)
-    assert run.history["loss_g"] == pytest.approx(PART_3_LOSS_G, rel=1e-6)
+    assert run.history["loss_d"] == pytest.approx(PART_3_LOSS_D, rel=1e-4)
+    assert run.history["loss_g"] == pytest.approx(PART_3_LOSS_G, rel=1e-4)
 
 
 PART_3_LOSS_D = [1.436786, 1.441983, 1.450318, 1.438317, 1.447465]

@@ -38,7 +38,16 @@ def check_images(X: torch.Tensor) -> torch.Tensor:
                          f"{tuple(X.shape)}: pass X[None] (or X.unsqueeze(0)) for a batch of one")
     if X.ndim != 4:
         raise ValueError(f"expected a batch of images (N, C, H, W), got shape {tuple(X.shape)}")
-    return X.detach().float()
+    return X.detach() if X.is_floating_point() else X.detach().float()
+
+
+def on_model(X: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    """X checked (``check_images``), on the model's device and in its floating-point type:
+    float32 for the course's networks, float64 for a network converted with ``.double()``."""
+    parameter = next(model.parameters(), None)
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() \
+        else torch.float32
+    return check_images(X).to(device_of(model), dtype)
 
 
 def check_labels(y: torch.Tensor | int | list[int], n: int, n_classes: int,
@@ -61,7 +70,7 @@ def check_labels(y: torch.Tensor | int | list[int], n: int, n_classes: int,
 def prepare(model: nn.Module, X: torch.Tensor, y, what: str = "labels"
             ) -> tuple[torch.Tensor, torch.Tensor]:
     """X on the model's device and y checked against the network's number of classes."""
-    X = check_images(X).to(device_of(model))
+    X = on_model(X, model)
     with torch.no_grad(), evaluating(model):
         n_classes = model(X[:1]).shape[1]
     return X, check_labels(y, len(X), n_classes, what).to(X.device)

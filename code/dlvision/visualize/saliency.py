@@ -15,8 +15,7 @@ import torch
 from torch import nn
 
 from ..metrics import bounding_boxes
-from ..models.training import device_of
-from .common import check_images, check_labels, evaluating
+from .common import check_labels, evaluating, on_model
 
 
 def score_gradient(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
@@ -28,7 +27,7 @@ def score_gradient(model: nn.Module, X: torch.Tensor, y) -> torch.Tensor:
     The model's parameters get no gradient and X is left as it was.
     """
     device = X.device
-    X = check_images(X).to(device_of(model))
+    X = on_model(X, model)
     with evaluating(model), torch.enable_grad():
         x = X.clone().requires_grad_(True)
         scores = model(x)
