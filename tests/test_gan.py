@@ -101,6 +101,22 @@ def test_losses_against_hand_computations():
         (math.log(0.8) + math.log(0.5)) / 2, rel=1e-6)
 
 
+def test_one_sided_label_smoothing_moves_the_real_target_alone():
+    d_real, d_fake = torch.tensor([0.9, 0.6]), torch.tensor([0.2, 0.5])
+    real = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1) + 0.9 * math.log(0.6)
+             + 0.1 * math.log(0.4)) / 2
+    fake = -(math.log(0.8) + math.log(0.5)) / 2  # generated images keep their target 0
+    assert discriminator_loss(d_real, d_fake, real_label=0.9).item() == pytest.approx(
+        real + fake, rel=1e-6)
+    # Its minimum over D(x) is at 0.9, not at 1: D gains nothing by growing surer.
+    p = torch.linspace(0.5, 0.999, 500)
+    losses = torch.stack([discriminator_loss(q[None], torch.zeros(1), real_label=0.9)
+                          for q in p])
+    assert p[losses.argmin()].item() == pytest.approx(0.9, abs=2e-3)
+    with pytest.raises(ValueError, match="real_label"):
+        discriminator_loss(d_real, d_fake, real_label=0.3)
+
+
 def test_only_the_saturating_loss_vanishes_where_d_rejects_the_samples():
     """Q3: through the sigmoid, d/da log(1 − σ(a)) = −σ(a) → 0 when D(G(z)) → 0, while
     d/da −log σ(a) = −(1 − σ(a)) → −1."""

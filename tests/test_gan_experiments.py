@@ -18,10 +18,13 @@ from dlvision.gan.experiments import (
     one_sided,
     part_jobs,
     part_runs,
+    seeds,
 )
 from dlvision.gan.judge import digit_judge, judge_path
 from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
 from dlvision.profile import make_profile
+
+MINI = make_profile("mini")
 
 
 def changed_fields(config, base) -> set[str]:
@@ -30,7 +33,7 @@ def changed_fields(config, base) -> set[str]:
 
 
 def test_each_experiment_changes_one_setting_of_the_default_and_ends_where_it_keeps_a_sample():
-    at = experiment_steps("mini")
+    at = experiment_steps(MINI)
     assert at in MINI_DEFAULT.snapshots  # compared with the default at the same step
     configs = experiments(MINI_DEFAULT, at)
     assert len(configs) == 12
@@ -44,6 +47,15 @@ def test_each_experiment_changes_one_setting_of_the_default_and_ends_where_it_ke
     assert all(len(c) == 1 or c <= {"ngf", "ndf", "lr_g", "lr_d"} for c in changes.values())
 
 
+def test_the_default_seeds_differ_from_it_by_their_seed_alone():
+    at = experiment_steps(MINI)
+    configs = seeds(MINI_DEFAULT, at)
+    assert list(configs) == ["seed 1", "seed 2"]
+    short = MINI_DEFAULT.with_(steps=at, snapshots=(0, at))
+    assert all(changed_fields(c, short) == {"seed"} for c in configs.values())
+    assert {c.seed for c in configs.values()} == {1, 2} and MINI_DEFAULT.seed == 0
+
+
 def test_one_sided_runs_freeze_one_network_for_a_tenth_of_the_default():
     runs = one_sided(MINI_DEFAULT)
     assert runs["only D"].lr_g == 0 and runs["only D"].lr_d == MINI_DEFAULT.lr_d
@@ -53,13 +65,14 @@ def test_one_sided_runs_freeze_one_network_for_a_tenth_of_the_default():
 
 def test_part_jobs_list_every_run_of_the_pages_longest_first(isolated_profile):
     # The full profile's list is run by the rehearsal (make rehearse-full), on generated files.
-    jobs = part_jobs("mini")
-    expected = {"default", "course", "only D", "only G",
-                *experiments(MINI_DEFAULT, experiment_steps("mini"))}
+    jobs = part_jobs(MINI)
+    expected = {"default", "seed 1", "seed 2", "course", "only D", "only G",
+                *experiments(MINI_DEFAULT, experiment_steps(MINI))}
     assert set(jobs) == expected
     assert jobs["default"][0] == default_config("mini") == MINI_DEFAULT
-    assert jobs["course"][0] == COURSE_SETTING.with_(steps=COURSE_STEPS_MINI,
-                                                     snapshots=(COURSE_STEPS_MINI,))
+    # The course's setting, kept every 100 steps to find when it first draws every digit.
+    assert jobs["course"][0] == COURSE_SETTING.with_(
+        steps=COURSE_STEPS_MINI, snapshots=range(0, COURSE_STEPS_MINI + 1, 100))
     for config, data in jobs.values():
         assert data[0][0].shape[-1] == config.size  # each run gets data of its size
     names = list(jobs)
@@ -69,14 +82,14 @@ def test_part_jobs_list_every_run_of_the_pages_longest_first(isolated_profile):
 
 
 def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_profile):
-    jobs = conditional_jobs("mini")
+    jobs = conditional_jobs(MINI)
     assert set(jobs) == {"cdcgan", "blind D", "unconditional", "cgan", "part 3"}
     cdcgan = MINI_CONDITIONAL["cdcgan"]
     assert jobs["cdcgan"][0] is cdcgan and jobs["cgan"][0] is MINI_CONDITIONAL["cgan"]
     # Q11 and Q14 each change one thing of the cDCGAN: D's view of y, or y removed; they are
     # shorter, and compared with the cDCGAN at a step where it keeps its generator.
     for name, change in (("blind D", {"d_sees_labels"}), ("unconditional", {"model"})):
-        at = comparison_steps(name, "mini")
+        at = comparison_steps(name, MINI)
         assert at in cdcgan.snapshots and at < cdcgan.steps
         shorter = cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])
         assert changed_fields(jobs[name][0], shorter) == change
@@ -84,7 +97,7 @@ def test_conditional_jobs_change_one_thing_each_on_the_training_digits(isolated_
     rehearsal = make_profile("full", sizes="rehearsal")  # full: as long as the cDCGAN
     assert comparison_steps("blind D", rehearsal) == default_config(rehearsal, "cdcgan").steps
     with pytest.raises(ValueError, match="no comparison run 'cgan'"):
-        comparison_steps("cgan", "mini")
+        comparison_steps("cgan", MINI)
     # Part 3's default run is the same run (same cache entry) as Part 3's pages train.
     assert jobs["part 3"][0] == MINI_DEFAULT
     data = jobs["cdcgan"][1]

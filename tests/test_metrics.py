@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dlvision.metrics import Shares, ink, slant, two_way_shares
+from dlvision.metrics import Shares, against_spread, ink, slant, two_way_shares
 
 
 def stroke(offsets: list[int], *, width: int = 1) -> torch.Tensor:
@@ -80,3 +80,15 @@ def test_the_columns_share_within_rows_leaves_the_rows_out():
     # Hand computation: columns 0.5, residual 0.25 → 2/3.
     assert Shares(0.25, 0.5, 0.25).columns_within_rows == pytest.approx(2 / 3)
     assert two_way_shares(torch.ones(3, 3)).columns_within_rows == 0.0
+
+
+def test_a_run_is_better_or_worse_only_outside_the_seeds_range():
+    seeds = [10.0, 14.0, 12.0]
+    assert against_spread(11.0, seeds, lower_is_better=True) == "within seed noise"
+    assert against_spread(14.0, seeds, lower_is_better=True) == "within seed noise"  # the edge
+    assert against_spread(9.0, seeds, lower_is_better=True) == "better"
+    assert against_spread(15.0, seeds, lower_is_better=True) == "worse"
+    assert against_spread(9.0, seeds, lower_is_better=False) == "worse"
+    assert against_spread(15.0, seeds, lower_is_better=False) == "better"
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        against_spread(1.0, [1.0], lower_is_better=True)

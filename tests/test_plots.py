@@ -16,6 +16,7 @@ from dlvision.plots import (
     confusion_matrix,
     fooling_grid,
     heatmap_overlay,
+    history_multiples,
     history_plot,
     image_grid,
     line_plot,
@@ -162,3 +163,16 @@ def test_steps_plot_sorts_each_run_s_own_steps_and_draws_baselines():
     assert list(chance.get_ydata()) == [0.1, 0.1]
     with pytest.raises(ValueError, match="at least one curve"):
         steps_plot({}, ylabel="y", title="t")
+
+
+def test_history_multiples_draw_each_run_beside_the_reference_over_its_own_steps():
+    reference = {k: [1.0] * 10 for k in ("loss_d", "loss_g")}
+    runs = {f"run {i}": {k: [float(i)] * 6 for k in ("loss_d", "loss_g")} for i in range(5)}
+    fig = history_multiples(runs, reference, ncols=4, smooth=1)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == list(runs)  # one panel per run, the 8th hidden
+    grey_d, run_d, grey_g, run_g = shown[3].lines
+    assert list(run_d.get_ydata()) == [3.0] * 6 and list(grey_d.get_ydata()) == [1.0] * 6
+    assert grey_d.get_color() == grey_g.get_color() != run_d.get_color() != run_g.get_color()
+    with pytest.raises(ValueError, match="at least one run"):
+        history_multiples({}, reference)

@@ -137,6 +137,8 @@ TRAIN_OPTIONS = {
     "d_steps": (int, "discriminator updates per step"),
     "g_steps": (int, "generator updates per step"),
     "shift": (int, "random translation of real images, in pixels (0: none)"),
+    "real_label": (float, "D's target on real images (1: the course; 0.9: one-sided label "
+                          "smoothing, the mini default)"),
     "seed": (int, "seed of the data order, the noise and the initial weights"),
 }
 

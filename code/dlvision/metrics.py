@@ -204,3 +204,18 @@ def slant(images: torch.Tensor) -> torch.Tensor:
     mu11 = (w * dr * dc).sum(dim=(1, 2)) / mass
     mu02 = (w * dr * dr).sum(dim=(1, 2)) / mass
     return torch.where(mu02 > 1e-12, -mu11 / mu02.clamp_min(1e-12), 0.0).float()
+
+
+def against_spread(value: float, spread: Sequence[float], *, lower_is_better: bool) -> str:
+    """"better", "worse" or "within seed noise": ``value`` of one run against the same measure
+    of the reference setting over several seeds (``spread``, at least 2 values).
+
+    A run counts as better or worse only outside the range that the seeds span: inside it,
+    another seed of the reference could have scored the same, and the difference says nothing.
+    """
+    if len(spread) < 2:
+        raise ValueError(f"a spread needs at least 2 seeds, got {len(spread)}")
+    low, high = min(spread), max(spread)
+    if low <= value <= high:
+        return "within seed noise"
+    return "better" if (value < low) == lower_is_better else "worse"

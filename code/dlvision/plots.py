@@ -337,6 +337,48 @@ def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
     return panels_plot(x, panels, xlabel="step", title=title, smooth=smooth)
 
 
+def history_multiples(histories: Mapping[str, Mapping[str, Sequence[float]]],
+                      reference: Mapping[str, Sequence[float]], *,
+                      keys: Sequence[str] = ("loss_d", "loss_g"), reference_name: str = "default",
+                      ncols: int = 4, smooth: int = 25, title: str | None = None,
+                      size: tuple[float, float] = (3.0, 2.2)) -> Figure:
+    """Small multiples of GAN training records: one panel per run, each beside the reference.
+
+    histories: run name → its history (key → one value per step). reference: the history
+    drawn in grey in every panel, over the same steps as the run (the default run, say). keys:
+    the records drawn, in colour (solid: the run; grey, same style: the reference). All panels
+    share their y axis, so that a larger loss looks larger.
+    """
+    if not histories:
+        raise ValueError("nothing to plot: give at least one run")
+    nrows = -(-len(histories) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
+                             squeeze=False, sharex=True, sharey=True)
+    styles = ["-", "--", ":", "-."]
+    for ax, (name, history) in zip(axes.flat, histories.items(), strict=False):
+        n = len(history[keys[0]])
+        x = np.arange(1, n + 1)
+        for k, key in enumerate(keys):
+            ax.plot(x, _smoothed(list(reference[key])[:n], smooth), color="0.6",
+                    linestyle=styles[k % 4], linewidth=1)
+            ax.plot(x, _smoothed(history[key], smooth), color=f"C{k}", linestyle=styles[k % 4],
+                    linewidth=1.2, label=key)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(histories):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color=f"C{k}", linestyle=styles[k % 4]) for k in
+               range(len(keys))] + [plt.Line2D([], [], color="0.6")]
+    fig.legend(handles, [*keys, reference_name], loc="lower center", ncol=len(keys) + 1,
+               fontsize=9, bbox_to_anchor=(0.5, -0.02))
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
 def confusion_matrix(targets: Sequence[int], predictions: Sequence[int],
                      classes: Sequence[str], *, title: str, size: float | None = None,
                      xlabel: str = "predicted class", ylabel: str = "true class") -> Figure:

@@ -89,12 +89,13 @@ def celeba(*, size: int = 32, profile: str | Profile | None = None) -> Dataset:
 
     Full: an ``ImageFolderFlat`` of CelebA's files, every label 0; ``BadFilesError`` lists
     unusable files (Git LFS pointers, empty or truncated files) before any is decoded. Mini:
-    all ten centred digits, (1, size, size), as an ``ImageTensorDataset``.
+    the training split of the ten centred digits, (1, size, size), as an
+    ``ImageTensorDataset``: the test split stays unseen, for judging the samples against.
     """
     check_size(size)
     prof = current(profile)
     if prof.is_mini:
-        return to_gan_range(digits("all", placement="centred", size=size))
+        return to_gan_range(digits("train", placement="centred", size=size))
     folder = find_folder(prof.data_dir)
     if folder is None:
         from torchvision.datasets import CelebA

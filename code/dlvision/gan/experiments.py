@@ -1,11 +1,12 @@
 """The course's experiments on DCGAN training (Part 3, Q5), each one change to the default run.
 
 ``experiments(base, steps)`` returns, for each experiment of the course's list, the
-configuration that differs from ``base`` by that one change, trained for ``steps`` steps (the
-default run keeps its generator at that step too, so each experiment is compared with the
-default at the same point of training). Two of the course's items need no run of their own:
-"longer training" compares the default run with itself at two points, and "interpolation"
-draws from the default's generator.
+configuration that differs from ``base`` by that one change, trained for ``steps`` steps: the
+step by which the default run draws every digit (``experiment_steps``), so that each change is
+compared with a default that has already learned. ``seeds(base, steps)`` gives the default run
+with other seeds, as long: a change counts as better or worse only outside their spread. Two of
+the course's items need no run of their own: "longer training" compares the default run with
+itself at two points, and "interpolation" draws from the default's generator.
 
 ``part_jobs(profile)`` lists every run that the pages of Part 3 show, so that whichever page
 runs first trains them all together (``part_runs``), keeping both cores of a laptop busy to the
@@ -22,15 +23,27 @@ from torch.utils.data import Dataset
 from ..profile import Profile, current
 from .training import GANConfig, Run
 
+# The mini default's seed is 0; these two more show how much the same setting varies from one
+# seed to the next.
+OTHER_SEEDS = (1, 2)
+# The step at which the experiments are compared, mini: the first kept step at which each of
+# the default's three seeds draws all ten digits (see ``runs.MINI_DEFAULT``).
+EXPERIMENT_STEPS_MINI = 1500
 
-def experiment_steps(profile: str | Profile | None = None) -> int:
-    """How long each experiment trains: a step at which the default run keeps its generator
-    (mini: 200 of the default's 2,000, the start of training, where runs part ways; full: half
-    of the course's 8,000 steps)."""
-    prof = current(profile)
-    if prof.is_mini:
-        return 200
-    return 1 if prof.is_rehearsal else 4000
+
+def experiment_steps(profile: Profile) -> int:
+    """How long each experiment trains: mini, ``EXPERIMENT_STEPS_MINI``, by when the default
+    run draws every digit; full, half of the course's 8,000 steps; a rehearsal, 1."""
+    if profile.is_mini:
+        return EXPERIMENT_STEPS_MINI
+    return 1 if profile.is_rehearsal else 4000
+
+
+def seeds(base: GANConfig, steps: int) -> dict[str, GANConfig]:
+    """The default run with each of ``OTHER_SEEDS``, ``steps`` long, keeping its generator at
+    the end: "seed 1", "seed 2"."""
+    return {f"seed {seed}": base.with_(seed=seed, steps=steps, snapshots=(0, steps))
+            for seed in OTHER_SEEDS}
 
 
 def experiments(base: GANConfig, steps: int) -> dict[str, GANConfig]:
@@ -62,9 +75,11 @@ def one_sided(base: GANConfig) -> dict[str, GANConfig]:
     return {"only D": frozen.with_(lr_g=0.0), "only G": frozen.with_(lr_d=0.0)}
 
 
-# The course's own setting in the mini profile: enough steps to see it collapse on the digits
-# (D's loss is below 0.01 from step 150 on).
-COURSE_STEPS_MINI = 200
+# The course's own setting in the mini profile (ngf = ndf = 32, batches of 128): as long as the
+# default run takes on the clock (a step costs about four times the default's on a CPU, the
+# chapter measures it), its samples kept every 100 steps to find when it first draws every
+# digit.
+COURSE_STEPS_MINI = 600
 
 
 def _cost(config: GANConfig) -> float:
@@ -83,25 +98,27 @@ def _longest_first(jobs: dict[str, tuple[GANConfig, Dataset]]) -> dict[str, tupl
     return {name: jobs[name] for name in sorted(jobs, key=lambda name: -_cost(jobs[name][0]))}
 
 
-def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig, Dataset]]:
+def part_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
     """Every run of Part 3's pages, name → (configuration, data), longest first.
 
-    "default" (``runs.default_config``); in the mini profile "course", the course's own setting
-    for ``COURSE_STEPS_MINI`` steps (Q4); "only D" and "only G" (Q1, ``one_sided``); and each
-    of the ``experiments`` of Q5, by its name.
+    "default" (``runs.default_config``) and the same with other seeds ("seed 1", "seed 2",
+    ``seeds``) as long as the experiments; in the mini profile "course", the course's own
+    setting for ``COURSE_STEPS_MINI`` steps (Q4); "only D" and "only G" (Q1, ``one_sided``); and
+    each of the ``experiments`` of Q5, by its name.
     """
     from ..data import celeba
     from .runs import COURSE_SETTING, default_config
 
-    prof = current(profile)
-    base = default_config(prof)
-    configs = {"default": base}
-    if prof.is_mini:
-        steps = min(COURSE_STEPS_MINI, base.steps)
-        configs["course"] = COURSE_SETTING.with_(steps=steps, snapshots=(steps,))
+    base = default_config(profile)
+    at = experiment_steps(profile)
+    configs = {"default": base, **seeds(base, at)}
+    if profile.is_mini:
+        configs["course"] = COURSE_SETTING.with_(
+            steps=COURSE_STEPS_MINI, snapshots=range(0, COURSE_STEPS_MINI + 1, 100))
     configs.update(one_sided(base))
-    configs.update(experiments(base, experiment_steps(prof)))
-    data = {size: celeba(size=size, profile=prof) for size in {c.size for c in configs.values()}}
+    configs.update(experiments(base, at))
+    data = {size: celeba(size=size, profile=profile)
+            for size in {c.size for c in configs.values()}}
     return _longest_first({name: (c, data[c.size]) for name, c in configs.items()})
 
 
@@ -112,7 +129,7 @@ def part_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig
 COMPARISON_STEPS_MINI = {"blind D": 500, "unconditional": 900}
 
 
-def comparison_steps(name: str, profile: str | Profile | None = None) -> int:
+def comparison_steps(name: str, profile: Profile) -> int:
     """How long Part 4's comparison run ``name`` ("blind D" or "unconditional") trains: mini,
     ``COMPARISON_STEPS_MINI``; full, as long as the cDCGAN."""
     from .runs import default_config
@@ -120,13 +137,11 @@ def comparison_steps(name: str, profile: str | Profile | None = None) -> int:
     if name not in COMPARISON_STEPS_MINI:
         raise ValueError(f"no comparison run {name!r}: expected one of "
                          f"{sorted(COMPARISON_STEPS_MINI)}")
-    prof = current(profile)
-    return COMPARISON_STEPS_MINI[name] if prof.is_mini else default_config(prof,
-                                                                           "cdcgan").steps
+    return COMPARISON_STEPS_MINI[name] if profile.is_mini else default_config(profile,
+                                                                              "cdcgan").steps
 
 
-def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GANConfig,
-                                                                              Dataset]]:
+def conditional_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
     """Every run of Part 4's pages, name → (configuration, data), longest first, all on the
     training digits (``mnist("train")``).
 
@@ -139,20 +154,19 @@ def conditional_jobs(profile: str | Profile | None = None) -> dict[str, tuple[GA
     from ..data import mnist
     from .runs import default_config
 
-    prof = current(profile)
-    data = mnist("train", profile=prof)
-    cdcgan = default_config(prof, "cdcgan")
+    data = mnist("train", profile=profile)
+    cdcgan = default_config(profile, "cdcgan")
 
     def shorter(name: str) -> GANConfig:
-        at = comparison_steps(name, prof)
+        at = comparison_steps(name, profile)
         return cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])
 
     jobs = {"cdcgan": (cdcgan, data),
             "blind D": (shorter("blind D").with_(d_sees_labels=False), data),
             "unconditional": (shorter("unconditional").with_(model="dcgan"), data),
-            "cgan": (default_config(prof, "cgan"), data)}
-    if prof.is_mini:
-        jobs["part 3"] = part_jobs(prof)["default"]
+            "cgan": (default_config(profile, "cgan"), data)}
+    if profile.is_mini:
+        jobs["part 3"] = part_jobs(profile)["default"]
     return _longest_first(jobs)
 
 
@@ -160,7 +174,8 @@ def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool
               ) -> dict[str, Run]:
     """Every run of Part 3's (``part_jobs``) or Part 4's (``conditional_jobs``) pages, name →
     ``Run``: trained once by the first page that asks, two at a time on a CPU, with the digit
-    judge that measures them beside them (``judge.digit_judge``), then read from the cache."""
+    judge that measures them beside them (``judge.digit_judge``), then read from the cache.
+    The profile is resolved here, once, and handed down."""
     from .judge import digit_judge, judge_path
     from .runs import trained_runs
 
@@ -176,5 +191,6 @@ def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool
     return trained_runs(jobs, also=also, progress=progress)
 
 
-__all__ = ["COMPARISON_STEPS_MINI", "COURSE_STEPS_MINI", "comparison_steps", "conditional_jobs",
-           "experiment_steps", "experiments", "one_sided", "part_jobs", "part_runs"]
+__all__ = ["COMPARISON_STEPS_MINI", "COURSE_STEPS_MINI", "EXPERIMENT_STEPS_MINI", "OTHER_SEEDS",
+           "comparison_steps", "conditional_jobs", "experiment_steps", "experiments",
+           "one_sided", "part_jobs", "part_runs", "seeds"]

@@ -165,6 +165,11 @@ class Judgement:
         return float(self.shares.max())
 
     @property
+    def smallest_share(self) -> float:
+        """The share of the rarest digit (0.1 when all ten are drawn equally)."""
+        return float(self.shares.min())
+
+    @property
     def mean_confidence(self) -> float:
         return float(self.confidence.mean())
 
@@ -189,6 +194,7 @@ class Judgement:
     def summary(self) -> dict[str, float]:
         """The numbers, by name; "label_accuracy" only when the samples have labels."""
         numbers = {"classes_drawn": self.classes_drawn, "largest_share": self.largest_share,
+                   "smallest_share": self.smallest_share,
                    "mean_confidence": self.mean_confidence, "frechet": self.frechet}
         if self.labels is not None:
             numbers["label_accuracy"] = self.label_accuracy
@@ -220,6 +226,21 @@ def judge_digits(samples: torch.Tensor, labels: torch.Tensor | None = None, *,
         reference, _ = _in_memory(real_digits("test", profile=profile))
     return _verdict(judge, _batched(judge.features, samples), _batched(judge.features, reference),
                     labels)
+
+
+def real_baseline(*, profile: str | Profile | None = None) -> dict[str, float]:
+    """What the judge makes of real digits: the numbers a GAN's samples are read against.
+
+    The real test digits (which neither the judge nor the GANs trained on) judged like samples,
+    against the real training digits: the judge's confidence on digits it never saw, their
+    shares (each digit about 10 %), and the Fréchet distance between two sets of real digits,
+    the floor that no generator can be expected to beat. Same keys as
+    ``Judgement.summary()``."""
+    prof = current(profile)
+    judge = digit_judge(profile=prof, progress=False)[0]
+    test, _ = _in_memory(real_digits("test", profile=prof))
+    train, _ = _in_memory(real_digits("train", profile=prof))
+    return judge_digits(test, judge=judge, reference=train).summary()
 
 
 @torch.no_grad()
@@ -394,4 +415,4 @@ def _default_network() -> nn.Module:
 
 __all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
            "judge_images", "judge_path", "judge_run", "label_accuracy", "mean_pairwise_distance",
-           "real_digits", "within_label_spread"]
+           "real_baseline", "real_digits", "within_label_spread"]

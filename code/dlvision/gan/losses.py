@@ -21,9 +21,18 @@ import torch
 import torch.nn.functional as F
 
 
-def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    """−[mean log D(x) + mean log(1 − D(G(z)))]: d_real (N,), d_fake (M,) probabilities."""
-    return (F.binary_cross_entropy(d_real, torch.ones_like(d_real))
+def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *,
+                       real_label: float = 1.0) -> torch.Tensor:
+    """−[mean log D(x) + mean log(1 − D(G(z)))]: d_real (N,), d_fake (M,) probabilities.
+
+    real_label : the target of real images, 1 in the course. Below 1 (0.9 in Salimans et al.,
+    2016) it is *one-sided label smoothing*: D is asked for 0.9 on real images, so it gains
+    nothing by growing ever surer of them, and its gradient to G stays useful. Fake images keep
+    their target 0.
+    """
+    if not 0.5 < real_label <= 1:
+        raise ValueError(f"real_label must be in (0.5, 1], got {real_label}")
+    return (F.binary_cross_entropy(d_real, torch.full_like(d_real, real_label))
             + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake)))
 
 

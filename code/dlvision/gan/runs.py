@@ -35,10 +35,15 @@ from .training import MODELS, GANConfig, Run, run_from_checkpoint, run_state, tr
 # The course's setting (noise 100, ngf = ndf = 32, Adam 2e-4 and β1 0.5, batches of 128), over
 # the steps at which it shows its samples on CelebA.
 COURSE_SETTING = GANConfig(steps=8000, snapshots=(0, 500, 1000, 2000, 4000, 8000))
-# The mini profile's default run, chosen by measurement on the ten digits (the chapter shows
-# the course's own setting beside it).
-MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=32, shift=2, steps=2000,
-                         snapshots=(0, 100, 200, 300, 500, 1000, 1500, 2000))
+# The mini profile's default run, chosen by measurement on the 1,438 training digits (the judge
+# on 1,000 samples, against the 359 test digits): the course's architecture, losses and
+# optimizer, narrower (ngf = ndf = 16) on batches of 32, no shifts (the digits are centred, and
+# shifted real digits teach G to draw shifted ones), and one-sided label smoothing (D's target
+# on real digits 0.9). Every setting tried stays collapsed on one digit for its first 500
+# steps; this one draws every digit from about step 1,500 (ones, the rarest, at 2-4 %), for a
+# quarter of the cost per step of the course's widths on batches of 64 and as good samples.
+MINI_DEFAULT = GANConfig(ngf=16, ndf=16, batch_size=32, real_label=0.9, steps=3000,
+                         snapshots=(0, 200, 400, 750, 1000, 1500, 2000, 2500, 3000))
 # Every line of the full profile on CPU, in seconds: two steps of tiny batches.
 REHEARSAL = COURSE_SETTING.with_(steps=2, batch_size=4, n_fixed=4, snapshots=(0, 1, 2))
 
@@ -70,8 +75,9 @@ def default_config(profile: str | Profile | None = None, model: str = "dcgan") -
     """The default run of ``model`` ("dcgan", "cdcgan", "cgan") in a profile.
 
     DCGAN: full, the course's settings (``COURSE_SETTING``); mini, the same architecture,
-    narrower, on smaller batches of shifted digits (``MINI_DEFAULT``). Conditional GANs: full,
-    the course's (``COURSE_CONDITIONAL``); mini, narrower and shorter (``MINI_CONDITIONAL``).
+    narrower, on smaller batches, with one-sided label smoothing (``MINI_DEFAULT``).
+    Conditional GANs: full, the course's (``COURSE_CONDITIONAL``); mini, narrower and shorter
+    (``MINI_CONDITIONAL``).
     In a rehearsal of the full profile, the course's networks for two steps of tiny batches.
     """
     if model not in MODELS:

@@ -64,6 +64,8 @@ class GANConfig:
     steps : training steps; each is ``d_steps`` D updates then ``g_steps`` G updates.
     saturating : G minimizes log(1 − D(G(z))) (the minimax game's loss) instead of
         −log D(G(z)).
+    real_label : D's target on real images (1 in the course; 0.9 is one-sided label
+        smoothing, see ``losses.discriminator_loss``).
     shift : real images are translated at random by up to ``shift`` pixels each time they are
         drawn (0: never), a data augmentation for small datasets.
     seed : draws the data order, the noise, the shifts and the initial weights (and, in a
@@ -89,6 +91,7 @@ class GANConfig:
     d_steps: int = 1
     g_steps: int = 1
     saturating: bool = False
+    real_label: float = 1.0
     shift: int = 0
     seed: int = 0
     snapshots: tuple[int, ...] = ()
@@ -104,6 +107,8 @@ class GANConfig:
         if self.shift < 0 or any(s < 0 or s > self.steps for s in self.snapshots):
             raise ValueError(f"expected shift ≥ 0 and snapshots within 0..{self.steps}, got "
                              f"shift={self.shift}, snapshots={self.snapshots}")
+        if not 0.5 < self.real_label <= 1:
+            raise ValueError(f"real_label must be in (0.5, 1], got {self.real_label}")
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
         if not (self.conditional or self.d_sees_labels):
@@ -387,7 +392,7 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
                 d_fake = discriminated(fake.detach(), fake_labels)
                 if not (d_real.isfinite().all() and d_fake.isfinite().all()):  # BCE would raise
                     diverged(step, "D's output", float("nan"))
-                loss_d = discriminator_loss(d_real, d_fake)
+                loss_d = discriminator_loss(d_real, d_fake, real_label=config.real_label)
                 opt_d.zero_grad()
                 loss_d.backward()
                 opt_d.step()
