@@ -7,6 +7,7 @@ of the solution notebooks, read from them.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
@@ -25,7 +26,8 @@ from dlvision.data import normalize, to_rgb
 from dlvision.gan import Generator, discriminator_loss, generator_loss
 from dlvision.gan.conditional import ConditionalGenerator, label_maps, one_hot
 from dlvision.grading import PARTS, QUESTIONS, check, get_part
-from dlvision.grading.checks.gans import reference_step
+from dlvision.grading.checks import PART_MODULES
+from dlvision.grading.checks.gans import _reference_step
 from dlvision.grading.observe import (
     Opaque,
     ReferenceRefused,
@@ -88,13 +90,13 @@ def pca_features(X_train, X_test, n_components):
 
 
 def make_fooling_image(model, x, target, lr=1.0, max_iter=100):
-    from dlvision.grading.checks.visualization import fooling_path
+    from dlvision.grading.checks.visualization import _fooling_path as fooling_path
 
     return fooling_path(model, x, target, lr=lr, max_iter=max_iter)[-1]
 
 
 def regularized_step(model, x, target, *, dy, dx, blur_sigma=0.0, l2_reg=1e-3, lr=5.0):
-    from dlvision.grading.checks.visualization import regularized_step as reference
+    from dlvision.grading.checks.visualization import _regularized_step as reference
 
     return reference(model, x, target, dy=dy, dx=dx, blur_sigma=blur_sigma, l2_reg=l2_reg,
                      lr=lr)
@@ -107,9 +109,8 @@ def sampled_grid(G, z):
     return sample(G, 10 * len(z), labels=torch.arange(10).repeat_interleave(len(z)))
 
 
-# Each question's answer written with the package's own implementation: refused, but for
-# pca-features, whose reference is scikit-learn's, and training-step, whose reference is the
-# checks' own (the package's loop is not a function of one step).
+# Each question's answer written with the package's own implementation, or with the check's own
+# reference: refused, but for pca-features, whose reference is scikit-learn's.
 REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
               "parameters-per-layer": parameters_per_layer,
               "relu7-extractor": relu7_extractor, "preprocess-grey": preprocess,
@@ -119,7 +120,7 @@ REFERENCES = {"normalize": normalize, "gray-to-rgb": to_rgb,
               "class-visualization-step": class_visualization_step,
               "regularized-step": regularized_step,
               "discriminator-loss": discriminator_loss, "generator-loss": generator_loss,
-              "generator": Generator, "training-step": reference_step,
+              "generator": Generator, "training-step": _reference_step,
               "one-hot": one_hot, "label-maps": label_maps,
               "conditional-generator": ConditionalGenerator, "labelled-grid": sampled_grid}
 
@@ -178,15 +179,109 @@ def test_calling_the_package_s_reference_is_refused(question):
                      r"reference the grader uses\non input: ", verdict.message), verdict.message
 
 
+def _reached(reference, how: str):
+    """An answer that calls ``reference`` (a function or a class of the package, or a check's
+    own reference) found another way than by the name the notebook imported."""
+    module, name = reference.__module__, reference.__name__
+
+    def find():
+        if how == "importlib":
+            return getattr(importlib.import_module(module), name)
+        if how == "getattr":
+            return getattr(__import__(module, fromlist=[name]), name)
+        return vars(sys.modules[module])[name]  # sys.modules
+
+    def answer(*args, **kwargs):
+        return find()(*args, **kwargs)
+
+    return answer
+
+
+# The questions whose answer may be the refused object itself, called with the same arguments.
+REACHABLE = sorted(q for q, ref in REFERENCES.items() if ref in QUESTIONS[q].refuses)
+
+
+@pytest.mark.parametrize("how", ["importlib", "getattr", "sys.modules"])
+@pytest.mark.parametrize("question", REACHABLE)
+def test_the_reference_is_refused_however_it_is_reached(question, how):
+    verdict = check(question, _reached(REFERENCES[question], how))
+    assert verdict.status == ERROR and verdict.points == 0, verdict.message
+    assert "write this yourself" in verdict.message
+
+
+def test_every_exercise_has_a_reference_reached_otherwise():
+    parts = {part.id for part in PARTS.values() for q in part.questions if q.id in REACHABLE}
+    assert parts == set(PARTS), set(PARTS) - parts
+
+
+class InheritedGenerator(Generator):
+    """The package's DCGAN generator inherited whole, with a forward of its own."""
+
+    def forward(self, z):
+        return self.main(z.view(len(z), -1, 1, 1))
+
+
+class InheritedConditionalGenerator(ConditionalGenerator):
+    """The package's cDCGAN generator inherited, its forward called through super()."""
+
+    def forward(self, z, labels):
+        return super().forward(z, labels)
+
+
+def training_step_by_the_check_s_reference(G, D, opt_G, opt_D, reals, noises_D, noises_G):
+    """The grader's own reference step, reached by its module path."""
+    import dlvision.grading.checks.gans as checks
+
+    return checks._reference_step(G, D, opt_G, opt_D, reals, noises_D, noises_G)
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("generator", InheritedGenerator),
+    ("conditional-generator", InheritedConditionalGenerator),
+    ("training-step", training_step_by_the_check_s_reference),
+])
+def test_no_points_without_the_work(question, answer):
+    verdict = check(question, answer)
+    assert verdict.status == ERROR and verdict.points == 0, verdict.message
+    assert "write this yourself" in verdict.message
+
+
+def test_the_checks_own_references_are_private_and_refused():
+    refused = {f for q in QUESTIONS.values() for f in q.refuses}
+    own = {f for f in refused if f.__module__.startswith("dlvision.grading.checks")}
+    assert {f.__name__ for f in own} == {"_reference_step", "_fooling_path",
+                                         "_regularized_step", "_reference_grid"}
+    for part in PARTS.values():
+        module = importlib.import_module(f"dlvision.grading.checks.{PART_MODULES[part.id]}")
+        exported = {getattr(module, name) for name in getattr(module, "__all__", ())}
+        assert not exported & refused, (part.id, exported & refused)
+
+
+def _code_of(item) -> object:
+    if isinstance(item, type):
+        return dict(vars(item))
+    return getattr(item, "__wrapped__", item).__code__
+
+
 @pytest.mark.parametrize("question", sorted(QUESTIONS))
 def test_refused_functions_raise_inside_the_block_only(question):
     functions = QUESTIONS[question].refuses
-    codes = [getattr(f, "__wrapped__", f).__code__ for f in functions]
+    codes = [_code_of(f) for f in functions]
     with refusing(functions):
         for function in functions:
             with pytest.raises(ReferenceRefused, match=r"write this yourself; `dlvision\."):
                 function(None)
-    assert [getattr(f, "__wrapped__", f).__code__ for f in functions] == codes
+    assert [_code_of(f) for f in functions] == codes
+
+
+def test_a_refused_class_is_refused_whole_and_given_back():
+    with refusing([Generator]):
+        with pytest.raises(ReferenceRefused, match="dlvision.gan.Generator"):
+            Generator()
+        with pytest.raises(ReferenceRefused):
+            InheritedGenerator()  # its inherited __init__
+    G = InheritedGenerator(nz=4, ngf=2, nc=1)  # after the block, as before
+    assert G(torch.randn(2, 4)).shape == (2, 1, 32, 32)
 
 
 def test_refusal_is_undone_when_the_answer_raises():

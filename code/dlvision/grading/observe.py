@@ -110,8 +110,16 @@ def _call_instead(*args, __dlvision_instead__=None, **kwargs):
     return __dlvision_instead__(*args, **kwargs)
 
 
+def _methods(cls: type) -> list[str]:
+    """The names of what a refused class runs: each function, class method and static method
+    it defines, and ``__init__`` even when it inherits it."""
+    own = [name for name, value in vars(cls).items()
+           if isinstance(value, types.FunctionType | classmethod | staticmethod)]
+    return list(dict.fromkeys(["__init__", *own]))
+
+
 @contextmanager
-def refusing(functions: Sequence[Callable[..., Any]]) -> Iterator[None]:
+def refusing(functions: Sequence[Callable[..., Any] | type]) -> Iterator[None]:
     """Inside the block, calling any of ``functions`` raises ``ReferenceRefused``.
 
     A notebook that ran ``from dlvision.data import normalize`` holds the function object
@@ -119,23 +127,43 @@ def refusing(functions: Sequence[Callable[..., Any]]) -> Iterator[None]:
     ``dlvision.data`` would not reach it. So the function object's own code is swapped, which
     every reference to it sees, and restored on leaving the block. A decorated function (e.g.
     by ``torch.inference_mode()``) is refused through the function it wraps.
+
+    A class is refused as a whole: building it, and every method it defines, whether called on
+    it or reached through a subclass (``class Mine(Generator)`` that keeps its ``__init__`` or
+    calls ``super().forward``). Its methods are replaced in the class itself, which every
+    instance and subclass looks them up in, and put back on leaving the block.
     """
     swapped: list[tuple[types.FunctionType, types.CodeType, dict | None]] = []
+    replaced: list[tuple[type, str, Any]] = []  # (class, name, what it held; _MISSING: none)
     try:
-        for function in dict.fromkeys(functions):  # each once, in order
-            target = inspect.unwrap(function)
+        for item in dict.fromkeys(functions):  # each once, in order
+            if isinstance(item, type):
+                refuse = partial(_refuse, public_name(item))
+                for name in _methods(item):
+                    replaced.append((item, name, vars(item).get(name, _MISSING)))
+                    setattr(item, name, refuse)
+                continue
+            target = inspect.unwrap(item)
             if not isinstance(target, types.FunctionType) or target.__closure__:
-                raise TypeError(f"cannot refuse {function!r}: Question.refuses holds plain "
-                                "functions only")
+                raise TypeError(f"cannot refuse {item!r}: Question.refuses holds classes and "
+                                "plain functions only")
             swapped.append((target, target.__code__, target.__kwdefaults__))
             target.__kwdefaults__ = {"__dlvision_instead__": partial(_refuse,
-                                                                     public_name(function))}
+                                                                     public_name(item))}
             target.__code__ = _call_instead.__code__
         yield
     finally:
         for target, code, kwdefaults in reversed(swapped):
             target.__code__ = code
             target.__kwdefaults__ = kwdefaults
+        for cls, name, value in reversed(replaced):
+            if value is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
+
+
+_MISSING = object()
 
 
 def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:

@@ -58,14 +58,17 @@ class Question:
     hint : one or two sentences shown with a wrong answer.
     apply : how an answer is tried on a case (``call`` by default; a class question would build
         the object and run it). Its result is what ``judge`` receives.
-    refuses : the package's functions that compute what the question asks the student to write:
-        its reference and any other ``dlvision`` function that does the same, e.g.
-        ``(normalize,)`` imported from ``dlvision.data``. While the answer runs on the check's
-        inputs, calling one of them raises ``ReferenceRefused`` ("write this yourself;
-        `dlvision.data.normalize` is the reference the grader uses"), so that the answer is the
-        student's own; torch, torchvision and scikit-learn stay allowed. Building the inputs and
-        judging still use them. Each must be a plain Python function (or decorate one); a new
-        part declares its own in one line, ``refuses=(saliency_map,)``.
+    refuses : what the package offers that computes what the question asks the student to
+        write: its functions (the reference and any other ``dlvision`` function that does the
+        same, e.g. ``(normalize,)`` imported from ``dlvision.data``), its classes as a whole
+        (``Generator``: building it, inheriting from it, any of its methods), and the check's
+        own reference. While the answer runs on the check's inputs, calling one of them raises
+        ``ReferenceRefused`` ("write this yourself; `dlvision.data.normalize` is the reference
+        the grader uses"), however it was reached (an import, ``importlib``, ``getattr``,
+        ``sys.modules``), so that the answer is the student's own; torch, torchvision and
+        scikit-learn stay allowed. Building the inputs and judging still use them. A function
+        must be plain Python (or decorate one); a new part declares its own in one line,
+        ``refuses=(saliency_map,)``.
     """
 
     id: str
@@ -76,7 +79,7 @@ class Question:
     judge: Callable[[Case, Any], str | None]
     hint: str
     apply: Callable[[Any, Case], Any] = call
-    refuses: tuple[Callable[..., Any], ...] = ()
+    refuses: tuple[Callable[..., Any] | type, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ CONDITIONAL_GENERATOR = Question(
          "ConvTranspose2d(2·ngf, ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(ngf, nc, 4, 2, 1), tanh.",
     apply=_apply_generator,
-    refuses=(ConditionalGenerator.forward, one_hot, label_maps),
+    refuses=(ConditionalGenerator, one_hot, label_maps),
 )
 
 
@@ -247,7 +247,7 @@ def _grid_cases() -> list[Case]:
     ]
 
 
-def reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
+def _reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
                    by_row: bool = True) -> torch.Tensor:
     """(10·C, nc, H, W): for each digit r (rows) and each noise vector z_c (columns), G(z_c, r),
     row by row; ``by_row=False`` gives the column-major order, ``eval_mode=False`` G in
@@ -265,16 +265,16 @@ def reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
 
 def _judge_grid(case: Case, got: Any) -> str | None:
     G, z = case.args
-    expected = reference_grid(G, z)
+    expected = _reference_grid(G, z)
     problem = compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
     if problem is None:
         return None
-    if _matches(got, reference_grid(G, z, by_row=False)):
+    if _matches(got, _reference_grid(G, z, by_row=False)):
         return (f"{problem}\nthe images are in column order: put the ten digits in rows, "
                 "images[r·C + c] = G(z[c], r), so that image_grid(..., ncols=C) shows one "
                 "digit per row")
     if isinstance(got, torch.Tensor) and got.shape == expected.shape and len(z) > 1 and \
-            _matches(got[:len(z)], reference_grid(G, z, eval_mode=False)[:len(z)]):
+            _matches(got[:len(z)], _reference_grid(G, z, eval_mode=False)[:len(z)]):
         return (f"{problem}\nthe generator was in training mode, where batch norm uses the "
                 "statistics of the batch: call G.eval() first")
     return f"{problem}\nrow r, column c must be G(z[c], r), with G in eval mode"
@@ -289,7 +289,7 @@ LABELLED_GRID = Question(
     judge=_judge_grid,
     hint="G.eval(); labels = torch.arange(10).repeat_interleave(C); noise = z.repeat(10, 1, 1, "
          "1); with torch.no_grad(): return G(noise, one_hot(labels)).",
-    refuses=(sample, interpolate),
+    refuses=(sample, interpolate, _reference_grid),
 )
 
 
@@ -299,4 +299,4 @@ PART = Part(
     questions=(ONE_HOT, LABEL_MAPS, CONDITIONAL_GENERATOR, LABELLED_GRID),
 )
 
-__all__ = ["PART", "reference_grid", "tiny_generator"]
+__all__ = ["PART", "tiny_generator"]

@@ -13,12 +13,12 @@ and one step of training.
   register its layers in any arrangement and use functional activations.
 - ``training-step``: one step of the course's algorithm, k_D updates of D then k_G updates of
   G, judged by both networks' weights afterwards and the losses returned (reference:
-  ``reference_step`` below, the package's losses in the course's order).
+  ``_reference_step`` below, the package's losses in the course's order).
 
-The losses' package functions and the generator's forward are refused to the answers while
-they are checked (``Question.refuses``). The networks of ``training-step`` are the package's,
-tiny (noise of 8 values, widths 4), with spread-out random weights so that every mistake moves
-them measurably.
+The losses' package functions, the package's generator class as a whole and the check's own
+step are refused to the answers while they are checked (``Question.refuses``). The networks of
+``training-step`` are the package's, tiny (noise of 8 values, widths 4), with spread-out random
+weights so that every mistake moves them measurably.
 """
 
 from __future__ import annotations
@@ -359,14 +359,14 @@ GENERATOR = Question(
          "1), (2·ngf, ngf, 4, 2, 1), (ngf, nc, 4, 2, 1); BatchNorm2d then ReLU after each but "
          "the last, tanh after the last.",
     apply=_apply_generator,
-    refuses=(Generator.forward,),
+    refuses=(Generator,),
 )
 
 
 # --- training-step ----------------------------------------------------------------------------
 
 
-def reference_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
+def _reference_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
                    opt_D: torch.optim.Optimizer, reals: list[torch.Tensor],
                    noises_D: list[torch.Tensor], noises_G: list[torch.Tensor], *,
                    g_first: bool = False, one_batch: bool = False, zero_grad: bool = True,
@@ -466,7 +466,7 @@ def _apply_training_step(answer: Any, case: Case) -> dict[str, Any]:
 
 def _outcome(case_args: tuple[Any, ...], **mistake: bool) -> dict[str, Any]:
     G, D, opt_G, opt_D, reals, noises_D, noises_G = case_args
-    returned = reference_step(G, D, opt_G, opt_D, reals, noises_D, noises_G, **mistake)
+    returned = _reference_step(G, D, opt_G, opt_D, reals, noises_D, noises_G, **mistake)
     return {"returned": returned, "G": _parameters(G), "D": _parameters(D)}
 
 
@@ -545,6 +545,7 @@ TRAINING_STEP = Question(
          "opt_G.zero_grad(); loss_G.backward(); opt_G.step(). Return (loss_D.item(), "
          "loss_G.item()).",
     apply=_apply_training_step,
+    refuses=(_reference_step,),
 )
 
 
@@ -554,4 +555,4 @@ PART = Part(
     questions=(DISCRIMINATOR_LOSS, GENERATOR_LOSS, GENERATOR, TRAINING_STEP),
 )
 
-__all__ = ["PART", "reference_step", "set_weights"]
+__all__ = ["PART", "set_weights"]

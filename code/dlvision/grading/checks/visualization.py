@@ -302,7 +302,7 @@ def _apply_fooling_image(answer: Any, case: Case) -> dict[str, Any]:
     return _run(model, lambda: answer(model, x, target, **options))
 
 
-def fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float = 1.0,
+def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float = 1.0,
                  max_iter: int = 100, extra: int = 0) -> list[torch.Tensor]:
     """The images of the course's loop, x first: a step while the network does not predict
     ``target``, at most ``max_iter`` steps; the last one is the loop's answer. ``extra`` steps
@@ -322,14 +322,14 @@ def _judge_fooling_image(case: Case, got: Any) -> str | None:
     image, problem = _output(got)
     if problem is not None:
         return problem
-    path = fooling_path(model, x, target, lr=lr, max_iter=max_iter)
+    path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter)
     expected, steps = path[-1], len(path) - 1
     problem = _close(expected, image)
     if problem is None:
         return None
     done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
     problem += f"\nthe loop takes {steps} step(s) before {done}"
-    path = fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
+    path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
     for i, candidate in enumerate(path):
         if i != steps and _matches(image, candidate):
             more = "fewer" if i < steps else "more"
@@ -352,7 +352,7 @@ FOOLING_IMAGE = Question(
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
     apply=_apply_fooling_image,
-    refuses=(fooling_image, fooling_step, score_gradient),
+    refuses=(fooling_image, fooling_step, score_gradient, _fooling_path),
 )
 
 
@@ -453,7 +453,7 @@ def _apply_regularized(answer: Any, case: Case) -> dict[str, Any]:
     return _run(model, lambda: answer(model, x, target, dy=dy, dx=dx, **options))
 
 
-def regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int, dx: int,
+def _regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int, dx: int,
                      blur_sigma: float = 0.0, l2_reg: float = 1e-3, lr: float = 5.0
                      ) -> torch.Tensor:
     """The reference: jitter by (dy, dx), one ascent step, jitter back, blur (σ > 0)."""
@@ -468,7 +468,7 @@ def _judge_regularized(case: Case, got: Any) -> str | None:
     image, problem = _output(got)
     if problem is not None:
         return problem
-    expected = regularized_step(model, x, target, dy=dy, dx=dx, blur_sigma=sigma, **options)
+    expected = _regularized_step(model, x, target, dy=dy, dx=dx, blur_sigma=sigma, **options)
     problem = _close(expected, image)
     if problem is None:
         return None
@@ -503,7 +503,7 @@ REGULARIZED_STEP = Question(
          "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",
     apply=_apply_regularized,
     # gaussian_blur stays allowed: the notebook hands it to the student.
-    refuses=(jitter, class_visualization_step, class_visualization),
+    refuses=(jitter, class_visualization_step, class_visualization, _regularized_step),
 )
 
 PART = Part(
@@ -513,4 +513,4 @@ PART = Part(
                REGULARIZED_STEP),
 )
 
-__all__ = ["PART", "fooling_path", "lively_init", "regularized_step", "tiny_classifier"]
+__all__ = ["PART", "lively_init", "tiny_classifier"]
