@@ -305,11 +305,11 @@ def test_a_resumed_conditional_run_ends_as_an_uninterrupted_one(labelled, tmp_pa
     calls = {"n": 0}
     real_loss = training.discriminator_loss
 
-    def interrupted(d_real, d_fake):
+    def interrupted(d_real, d_fake, **options):
         calls["n"] += 1
         if calls["n"] == 9:  # the first D update of step 5, after the checkpoint of step 4
             raise KeyboardInterrupt
-        return real_loss(d_real, d_fake)
+        return real_loss(d_real, d_fake, **options)
 
     monkeypatch.setattr(training, "discriminator_loss", interrupted)
     with pytest.raises(KeyboardInterrupt):

@@ -80,11 +80,11 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(blobs, tmp_
     calls = {"n": 0}
     real_loss = training.discriminator_loss
 
-    def interrupted(d_real, d_fake):
+    def interrupted(d_real, d_fake, **options):
         calls["n"] += 1
         if calls["n"] == 9:  # the first D update of step 5, after the checkpoint of step 4
             raise KeyboardInterrupt
-        return real_loss(d_real, d_fake)
+        return real_loss(d_real, d_fake, **options)
 
     monkeypatch.setattr(training, "discriminator_loss", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -199,8 +199,9 @@ def test_the_judge_reports_shares_confidence_and_distance():
     assert verdict.predictions.shape == verdict.confidence.shape == (30,)
     assert ((verdict.confidence > 0) & (verdict.confidence <= 1)).all()
     assert verdict.frechet == pytest.approx(0, abs=1e-4)
-    assert set(verdict.summary()) == {"classes_drawn", "largest_share", "mean_confidence",
-                                      "frechet"}
+    assert set(verdict.summary()) == {"classes_drawn", "largest_share", "smallest_share",
+                                      "mean_confidence", "frechet"}
+    assert verdict.smallest_share == verdict.shares.min().item() <= 0.1
     with pytest.raises(ValueError, match=r"shape \(N, 1, 32, 32\)"):
         judge_digits(torch.zeros(4, 3, 32, 32), judge=judge, reference=images)
 
@@ -268,3 +269,23 @@ def test_data_read_one_item_at_a_time_trains_the_same_run(blobs):
     in_memory = train(TINY, blobs, progress=False)
     one_by_one = train(TINY, Files(blobs), progress=False)
     assert same_weights(in_memory.generator, one_by_one.generator)
+
+
+def test_the_real_baseline_judges_unseen_real_digits_against_the_training_ones(monkeypatch):
+    """The floor the pages read samples against: real test digits, judged like samples, with
+    their Fréchet distance to the real training digits (an untrained judge: the mechanics)."""
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import real_baseline, real_digits
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, {}))
+    real = real_baseline(profile="mini")
+    assert set(real) == {"classes_drawn", "largest_share", "smallest_share", "mean_confidence",
+                         "frechet"}
+    train, test = real_digits("train", profile="mini"), real_digits("test", profile="mini")
+    same = judge_digits(test.images, judge=judge, reference=train.images)
+    assert real == same.summary()
+    noise = torch.rand(len(test), 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert real["frechet"] < judge_digits(noise, judge=judge, reference=train.images).frechet / 5

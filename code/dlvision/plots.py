@@ -319,6 +319,10 @@ def steps_plot(curves: Mapping[str, Mapping[int, float]], *, ylabel: str, title:
     return fig
 
 
+HISTORY_LABELS = {"loss_d": "D's loss", "loss_g": "G's loss", "d_real": "D(x), real images",
+                  "d_fake": "D(G(z)), generated"}
+
+
 def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
                  keys: Sequence[str] = ("loss_d", "loss_g", "d_real", "d_fake"),
                  labels: Mapping[str, str] | None = None, smooth: int = 25,
@@ -328,8 +332,7 @@ def history_plot(histories: Mapping[str, Mapping[str, Sequence[float]]], *,
     histories: run name → its history (key → one value per step; runs may differ in length).
     labels: key → the panel's y label. smooth: moving average over that many steps.
     """
-    labels = {"loss_d": "D's loss", "loss_g": "G's loss", "d_real": "D(x), real images",
-              "d_fake": "D(G(z)), generated", **(labels or {})}
+    labels = {**HISTORY_LABELS, **(labels or {})}
     longest = max((len(h[keys[0]]) for h in histories.values()), default=0)
     x = np.arange(1, longest + 1)
     panels = {labels.get(k, k): {name: list(h[k]) + [float("nan")] * (longest - len(h[k]))
@@ -369,7 +372,8 @@ def history_multiples(histories: Mapping[str, Mapping[str, Sequence[float]]],
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=f"C{k}", linestyle=styles[k % 4]) for k in
                range(len(keys))] + [plt.Line2D([], [], color="0.6")]
-    fig.legend(handles, [*keys, reference_name], loc="lower center", ncol=len(keys) + 1,
+    fig.legend(handles, [*(HISTORY_LABELS.get(k, k) for k in keys), reference_name],
+               loc="lower center", ncol=len(keys) + 1,
                fontsize=9, bbox_to_anchor=(0.5, -0.02))
     for ax in axes[-1]:
         ax.set_xlabel("step")
