@@ -15,7 +15,7 @@ venv: $(STAMP)
 # Reinstall when the project's requirements change.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[book,dev]"
 	touch $(STAMP)
 
 # No widgets while the book builds: no one can move a slider, and building them can hang the

@@ -72,8 +72,10 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _glue(name: str, value: Any) -> None:
-    from myst_nb import glue
-
+    try:
+        from myst_nb import glue  # the "book" extra: only a book build reads glued values
+    except ImportError:  # a chapter opened as a notebook, without the book's tools
+        return
     glue(name, value, display=False)
 
 
