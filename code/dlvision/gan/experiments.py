@@ -75,8 +75,8 @@ def one_sided(base: GANConfig) -> dict[str, GANConfig]:
     return {"only D": frozen.with_(lr_g=0.0), "only G": frozen.with_(lr_d=0.0)}
 
 
-# The course's own setting in the mini profile (ngf = ndf = 32, batches of 128): as long as the
-# default run takes on the clock (a step costs about four times the default's on a CPU, the
+# The course's own setting in the mini profile (ngf = ndf = 32, batches of 128): longer than the
+# default run takes on the clock (a step costs about seven of the default's on a CPU; the
 # chapter measures it), its samples kept every 100 steps to find when it first draws every
 # digit.
 COURSE_STEPS_MINI = 600
