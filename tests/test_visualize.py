@@ -14,7 +14,15 @@ from torchvision.models import squeezenet1_1
 
 from dlvision.data import denormalize, imagenet_samples, ink_boxes
 from dlvision.grading.checks.visualization import lively_init
-from dlvision.metrics import bounding_boxes, box_iou, rank_correlation
+from dlvision.metrics import (
+    bounding_boxes,
+    box_iou,
+    box_masks,
+    mass_share,
+    rank_correlation,
+    speckle,
+    stroke_regions,
+)
 from dlvision.models import MiniSqueezeNet, MiniVGG, weights_info
 from dlvision.visualize import (
     class_visualization,
@@ -270,6 +278,48 @@ def test_box_iou_known_values():
         box_iou(a[:, :3], b[:, :3])
 
 
+def test_box_masks_cover_exactly_the_boxes():
+    boxes = torch.tensor([[1, 2, 3, 5], [0, 0, 4, 4], [2, 2, 2, 2]])
+    masks = box_masks(boxes, 4, 6)
+    assert masks.shape == (3, 4, 6) and masks.dtype == torch.bool
+    assert masks.flatten(1).sum(1).tolist() == [6, 16, 0]  # 2×3, 4×4, an empty box
+    torch.testing.assert_close(bounding_boxes(masks[:2]), boxes[:2])
+    with pytest.raises(ValueError, match="boxes"):
+        box_masks(boxes[:, :3], 4, 6)
+
+
+def test_mass_share_is_the_share_of_the_total_inside_the_mask():
+    maps = torch.tensor([[[1.0, 3.0], [0.0, 4.0]], [[2.0, 2.0], [2.0, 2.0]]])
+    masks = torch.tensor([[[True, False], [False, True]], [[True, False], [False, False]]])
+    torch.testing.assert_close(mass_share(maps, masks), torch.tensor([5 / 8, 1 / 4]))
+    assert torch.isnan(mass_share(torch.zeros(1, 2, 2), masks[:1])).all()
+    with pytest.raises(ValueError, match="same shape"):
+        mass_share(maps, masks[:, :1])
+
+
+def test_stroke_regions_split_the_image_into_interior_outline_box_and_outside():
+    grey = torch.zeros(1, 9, 9)
+    grey[0, 2:5, 2:5] = 1.0  # a 3×3 stroke: one interior pixel
+    regions = stroke_regions(grey, torch.tensor([[1, 1, 7, 7]]))
+    counts = {name: int(mask.sum()) for name, mask in regions.items()}
+    assert counts == {"interior": 1, "outline": 24, "rest of box": 11, "outside": 45}
+    assert regions["interior"][0, 3, 3] and regions["outline"][0, 2, 2]
+    assert sum(mask.long() for mask in regions.values()).eq(1).all()  # disjoint, covering
+    with pytest.raises(ValueError, match="grey images"):
+        stroke_regions(grey[None], torch.tensor([[1, 1, 7, 7]]))
+
+
+def test_speckle_is_zero_for_flat_maps_and_higher_for_noise_than_for_a_ramp():
+    flat = torch.full((1, 8, 8), 3.0)
+    ramp = torch.arange(64.0).view(1, 8, 8) + 1
+    noise = torch.empty(1, 64, 64).exponential_(generator=torch.Generator().manual_seed(0))
+    assert speckle(flat).item() == 0.0
+    assert speckle(ramp).item() < 0.2 < 0.9 < speckle(noise).item() < 1.1
+    torch.testing.assert_close(speckle(5 * noise), speckle(noise))  # scale-free
+    with pytest.raises(ValueError, match="maps"):
+        speckle(flat[0])
+
+
 def test_rank_correlation_is_spearmans():
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(3, 8, 8, generator=gen)
@@ -505,12 +555,24 @@ def test_class_visualization_is_seeded_and_keeps_its_history():
     assert result.steps == (4, 8, 12) and result.history.shape == (3, 3, 32, 32)
     assert torch.equal(result.history[-1], result.image)
     assert result.scores.shape == (12,)
+    assert result.probabilities.shape == (13,)  # after 0, 1, ..., 12 steps
+    assert result.probabilities[-1].item() == pytest.approx(result.probability, rel=1e-5)
     assert torch.equal(model.weights_info.clamp(result.image), result.image)
     model.eval()
     with torch.no_grad():
         probability = model(result.image[None]).softmax(1)[0, 2].item()
         assert model(result.image[None])[0, 2] > result.scores[0]  # the ascent went up
     assert result.probability == pytest.approx(probability, rel=1e-5)
+
+
+def test_class_visualization_counts_the_steps_to_a_probability():
+    model = _seeded(_tiny_net)
+    result = class_visualization(model, 0, num_iterations=5, progress=False)
+    p = result.probabilities
+    assert result.steps_to(0.0) == 0  # the start already reaches 0
+    assert result.steps_to(1.01) is None  # never
+    middle = float(p.max())
+    assert result.steps_to(middle) == int((p >= middle).nonzero()[0])
 
 
 def test_class_visualization_history_and_steps_agree_when_keeping_more_than_it_runs():

@@ -1,5 +1,6 @@
 """Measures of predictions, maps and samples: confusion counts and the most frequent confusion;
-rank correlation between maps and overlap between boxes (Part 2's saliency, measured); the
+rank correlation between maps, overlap between boxes and the share of a map inside a region
+(Part 2's saliency, measured); the
 Fréchet distance between two sets of features (Parts 3 and 4: a GAN's samples against real
 images, in the features of ``dlvision.gan.judge``'s classifier); the style of digits (ink and
 slant) and how much of a table's variance its rows and its columns explain (Part 4's question of
@@ -13,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 def confusion_counts(targets: Sequence[int], predictions: Sequence[int],
@@ -94,6 +96,67 @@ def bounding_boxes(mask: torch.Tensor) -> torch.Tensor:
         if len(r):
             boxes[i] = torch.stack([r[0], c[0], r[-1] + 1, c[-1] + 1])
     return boxes
+
+
+def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(N, H, W) bool: True inside each box. boxes: (N, 4) ``(top, left, bottom, right)``,
+    bottom and right exclusive (as ``bounding_boxes`` gives them)."""
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"expected (N, 4) boxes (top, left, bottom, right), got shape "
+                         f"{tuple(boxes.shape)}")
+    rows = torch.arange(height).view(1, -1, 1)
+    cols = torch.arange(width).view(1, 1, -1)
+    top, left, bottom, right = (boxes.detach().cpu().long()[:, i].view(-1, 1, 1)
+                                for i in range(4))
+    return (rows >= top) & (rows < bottom) & (cols >= left) & (cols < right)
+
+
+def mass_share(maps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """The share of each map's total that falls where its mask is True: (N,) in [0, 1].
+
+    maps: (N, H, W) ≥ 0 (saliency maps, sizes of a change); masks: (N, H, W) bool (a box from
+    ``box_masks``, the strokes of a digit...). Compare it with the mask's share of the area:
+    a map spread evenly gets exactly that. An all-zero map has no share: NaN.
+    """
+    if maps.shape != masks.shape or maps.ndim != 3:
+        raise ValueError(f"expected maps and masks (N, H, W) of the same shape, got "
+                         f"{tuple(maps.shape)} and {tuple(masks.shape)}")
+    maps = maps.detach().double().cpu()
+    inside = (maps * masks.detach().cpu().bool()).flatten(1).sum(1)
+    return (inside / maps.flatten(1).sum(1)).float()
+
+
+def stroke_regions(grey: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.5
+                   ) -> dict[str, torch.Tensor]:
+    """Four disjoint regions of drawings on a dark background, each (N, H, W) bool: the stroke's
+    ``"interior"`` (stroke pixels whose 8 neighbours are all stroke), its ``"outline"`` (the
+    stroke's edge pixels and the background pixels touching them), the ``"rest of box"`` (the
+    background inside the box that is not outline) and the rest of the image (``"outside"``).
+
+    grey: (N, H, W) in [0, 1], bright strokes on a dark background; a pixel is stroke above
+    ``threshold``. boxes: (N, 4) ``(top, left, bottom, right)``, the drawing's box. With
+    ``mass_share`` they say where a map's total goes, against each region's share of the area.
+    """
+    if grey.ndim != 3:
+        raise ValueError(f"expected grey images (N, H, W), got shape {tuple(grey.shape)}")
+    stroke = (grey.detach().cpu() > threshold).float()[:, None]  # (N, 1, H, W)
+    grown = F.max_pool2d(stroke, 3, stride=1, padding=1)[:, 0].bool()  # stroke or touching it
+    interior = (-F.max_pool2d(-stroke, 3, stride=1, padding=1))[:, 0].bool()
+    box = box_masks(boxes, grey.shape[1], grey.shape[2])
+    return {"interior": interior, "outline": grown & ~interior, "rest of box": box & ~grown,
+            "outside": ~box & ~grown}
+
+
+def speckle(maps: torch.Tensor) -> torch.Tensor:
+    """(N,) how much each map (N, H, W) ≥ 0 jumps from pixel to pixel: the mean absolute
+    difference between horizontal and vertical neighbours, over the map's mean. 0 for a constant
+    map; about 1 for independent exponential noise, lower for smooth maps."""
+    if maps.ndim != 3:
+        raise ValueError(f"expected maps (N, H, W), got shape {tuple(maps.shape)}")
+    maps = maps.detach().double().cpu()
+    jumps = ((maps[:, 1:] - maps[:, :-1]).abs().mean(dim=(1, 2))
+             + (maps[:, :, 1:] - maps[:, :, :-1]).abs().mean(dim=(1, 2))) / 2
+    return (jumps / maps.mean(dim=(1, 2)).clamp_min(1e-12)).float()
 
 
 def _area(box: torch.Tensor) -> torch.Tensor:

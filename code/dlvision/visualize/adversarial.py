@@ -128,7 +128,8 @@ def fgsm(model: nn.Module, X: torch.Tensor, y, *, epsilon: float, target=None,
     gradient of the loss.
 
     X: (N, 3, H, W) in the network's input space; y: (N,) true classes. epsilon: the change of
-    every pixel value, in 0-255 units (8 is the usual budget on ImageNet). Untargeted by
+    every pixel value, in 0-255 units (8 is the usual L∞ budget on CIFAR-10; ImageNet
+    work often uses 4 or 16). Untargeted by
     default (raise the loss of y; success when the prediction is no longer y); with
     ``target`` (an int or (N,)), lower the loss of the target instead (success when predicted as
     the target). Returns an ``Attack`` (steps = 1).
@@ -142,8 +143,10 @@ def pgd(model: nn.Module, X: torch.Tensor, y, *, epsilon: float, alpha: float | 
     projection back into the ε-ball around X (every pixel within ε of its value, in 0-255
     units) and into the valid images.
 
-    alpha defaults to 2.5 ε / steps (Madry et al.). Same arguments and result as ``fgsm``, which
-    is its one-step case; PGD finds adversarial images FGSM misses at the same ε.
+    It starts from X itself, without Madry et al.'s random start inside the ball, so it is
+    deterministic. alpha defaults to 2.5 ε / steps (Madry et al.). Same arguments and result
+    as ``fgsm``, which is its one-step case with alpha = ε; PGD can find adversarial images
+    that FGSM misses at the same ε.
     """
     if epsilon < 0 or steps < 1:
         raise ValueError(f"expected epsilon ≥ 0 and steps ≥ 1, got {epsilon} and {steps}")

@@ -71,6 +71,8 @@ class ClassVisualization:
     steps : the iterations after which ``history`` was kept, the last one included.
     history : (len(steps), 3, H, W) the image after each of ``steps``.
     scores : (num_iterations,) the target's score before each step.
+    probabilities : (num_iterations + 1,) the target's softmax probability after 0, 1, ...,
+        num_iterations steps (the last is ``probability``).
     """
 
     image: torch.Tensor
@@ -79,6 +81,13 @@ class ClassVisualization:
     steps: tuple[int, ...]
     history: torch.Tensor
     scores: torch.Tensor
+    probabilities: torch.Tensor
+
+    def steps_to(self, probability: float) -> int | None:
+        """The steps after which the target's probability first reached ``probability`` (0:
+        the start already did); None if it never did within the run."""
+        reached = (self.probabilities >= probability).nonzero().flatten()
+        return int(reached[0]) if len(reached) else None
 
 
 def scaled_jitter(max_jitter: int, size: int) -> int:
@@ -134,14 +143,16 @@ def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, 
     # a step that is never taken (``steps`` and ``history`` would then differ in length).
     kept = sorted({max(1, round(i * num_iterations / keep)) for i in range(1, keep + 1)}
                   ) if keep > 0 else []
-    history, scores = [], []
+    history, scores, probabilities = [], [], []
     with evaluating(model):
         for t in tqdm(range(1, num_iterations + 1), desc=f"class {info.classes[target]}",
                       disable=not progress):
             dy, dx = (torch.randint(-jitter_max, jitter_max + 1, (2,), generator=generator)
                       .tolist() if jitter_max else (0, 0))
             with torch.no_grad():
-                scores.append(float(model(x)[0, target]))
+                logits = model(x)[0]
+            scores.append(float(logits[target]))
+            probabilities.append(float(logits.softmax(0)[target]))
             x = jitter(class_visualization_step(model, jitter(x, dy, dx), target,
                                                 l2_reg=l2_reg, lr=lr), -dy, -dx)
             x = info.clamp(x)
@@ -153,4 +164,4 @@ def class_visualization(model: nn.Module, target: int, *, l2_reg: float = 1e-3, 
             probability = float(model(x).softmax(1)[0, target])
     return ClassVisualization(x[0].cpu(), target, probability, tuple(kept),
                               torch.stack(history) if history else torch.empty(0),
-                              torch.tensor(scores))
+                              torch.tensor(scores), torch.tensor([*probabilities, probability]))
