@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ BOOK_TOOLS = ("myst_nb", "jupyter_book", "sphinx", "docutils", "sqlalchemy",
 
 
 def test_the_book_s_tools_are_an_extra_not_a_dependency():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = [requirement.split(">")[0].split("<")[0].split("=")[0].strip()
              for requirement in project["dependencies"]]
