@@ -98,15 +98,14 @@ def _longest_first(jobs: dict[str, tuple[GANConfig, Dataset]]) -> dict[str, tupl
     return {name: jobs[name] for name in sorted(jobs, key=lambda name: -_cost(jobs[name][0]))}
 
 
-def part_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
-    """Every run of Part 3's pages, name → (configuration, data), longest first.
+def part_configs(profile: Profile) -> dict[str, GANConfig]:
+    """Every run of Part 3's pages, name → configuration.
 
     "default" (``runs.default_config``) and the same with other seeds ("seed 1", "seed 2",
     ``seeds``) as long as the experiments; in the mini profile "course", the course's own
     setting for ``COURSE_STEPS_MINI`` steps (Q4); "only D" and "only G" (Q1, ``one_sided``); and
     each of the ``experiments`` of Q5, by its name.
     """
-    from ..data import celeba
     from .runs import COURSE_SETTING, default_config
 
     base = default_config(profile)
@@ -117,6 +116,15 @@ def part_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
             steps=COURSE_STEPS_MINI, snapshots=range(0, COURSE_STEPS_MINI + 1, 100))
     configs.update(one_sided(base))
     configs.update(experiments(base, at))
+    return configs
+
+
+def part_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
+    """Every run of Part 3's pages (``part_configs``), name → (configuration, data), longest
+    first."""
+    from ..data import celeba
+
+    configs = part_configs(profile)
     data = {size: celeba(size=size, profile=profile)
             for size in {c.size for c in configs.values()}}
     return _longest_first({name: (c, data[c.size]) for name, c in configs.items()})
@@ -141,30 +149,34 @@ def comparison_steps(name: str, profile: Profile) -> int:
                                                                               "cdcgan").steps
 
 
-def conditional_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
-    """Every run of Part 4's pages, name → (configuration, data), longest first, all on the
-    training digits (``mnist("train")``).
-
-    "cdcgan" and "cgan", the default runs of the two conditional GANs
-    (``runs.default_config``); "blind D", the cDCGAN whose discriminator is not shown the
-    labels (Q11), and "unconditional", the cDCGAN's setting with no label anywhere, a DCGAN
-    (Q14), each ``comparison_steps`` long. In the mini profile also "part 3", Part 3's default
-    run (``part_jobs``), which trains on the same digits (in the full profile it draws faces).
-    """
-    from ..data import mnist
+def conditional_configs(profile: Profile) -> dict[str, GANConfig]:
+    """Every run of Part 4's own pages, name → configuration: "cdcgan" and "cgan", the default
+    runs of the two conditional GANs (``runs.default_config``); "blind D", the cDCGAN whose
+    discriminator is not shown the labels (Q11), and "unconditional", the cDCGAN's setting with
+    no label anywhere, a DCGAN (Q14), each ``comparison_steps`` long."""
     from .runs import default_config
 
-    data = mnist("train", profile=profile)
     cdcgan = default_config(profile, "cdcgan")
 
     def shorter(name: str) -> GANConfig:
         at = comparison_steps(name, profile)
         return cdcgan.with_(steps=at, snapshots=[s for s in cdcgan.snapshots if s <= at])
 
-    jobs = {"cdcgan": (cdcgan, data),
-            "blind D": (shorter("blind D").with_(d_sees_labels=False), data),
-            "unconditional": (shorter("unconditional").with_(model="dcgan"), data),
-            "cgan": (default_config(profile, "cgan"), data)}
+    return {"cdcgan": cdcgan,
+            "blind D": shorter("blind D").with_(d_sees_labels=False),
+            "unconditional": shorter("unconditional").with_(model="dcgan"),
+            "cgan": default_config(profile, "cgan")}
+
+
+def conditional_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
+    """Every run of Part 4's pages (``conditional_configs``), name → (configuration, data),
+    longest first, all on the training digits (``mnist("train")``). In the mini profile also
+    "part 3", Part 3's default run (``part_jobs``), which trains on the same digits (in the
+    full profile it draws faces)."""
+    from ..data import mnist
+
+    data = mnist("train", profile=profile)
+    jobs = {name: (config, data) for name, config in conditional_configs(profile).items()}
     if profile.is_mini:
         jobs["part 3"] = part_jobs(profile)["default"]
     return _longest_first(jobs)
@@ -192,5 +204,5 @@ def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool
 
 
 __all__ = ["COMPARISON_STEPS_MINI", "COURSE_STEPS_MINI", "EXPERIMENT_STEPS_MINI", "OTHER_SEEDS",
-           "comparison_steps", "conditional_jobs", "experiment_steps", "experiments",
-           "one_sided", "part_jobs", "part_runs", "seeds"]
+           "comparison_steps", "conditional_configs", "conditional_jobs", "experiment_steps",
+           "experiments", "one_sided", "part_configs", "part_jobs", "part_runs", "seeds"]
