@@ -19,7 +19,7 @@ STANDINS = {
     "ImageNet": "translated digits 0–4 (32×32, random positions)",
     "VGG16 and SqueezeNet 1.1": "MiniVGG and MiniSqueezeNet, trained on those digits at first use",
     "15 Scene": "translated digits 5–9, a few labelled images per class",
-    "MNIST and CelebA": "centred digits 0–9 (scikit-learn's 1,797 handwritten digits)",
+    "MNIST and CelebA": "centred digits 0–9 (the training split of scikit-learn's digits)",
 }
 
 
