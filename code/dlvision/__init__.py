@@ -9,7 +9,9 @@ The house, from the bottom up (a module imports only those above it in this list
 
 ==============  ====================================================================
 ``profile``     the two profiles (mini, full), device, seeding, data folder
-``cache``       keyed result caches: ``cache_key``, ``load_or_build``, ``save_atomic``
+``cache``       the cache policy: ``cache_key``, ``load_or_build``, fingerprints of code
+                and weights (``source_fingerprint``, ``weights_fingerprint``), the one
+                atomic writer (``atomic_path``, ``save_atomic``)
 ``data``        one loader per dataset (``scenes15``, ``imagenet_samples``, ``mnist``,
                 ``celeba``, ``digits``), image transforms, downloads
 ``models``      ``pretrained(name)`` with its ``WeightsInfo``, the mini stand-ins, network
@@ -21,6 +23,7 @@ The house, from the bottom up (a module imports only those above it in this list
 ``visualize``   Part 2: saliency maps, adversarial images, class visualization
 ``gan``         Parts 3 and 4: GANs, their losses, one training loop, runs
 ``book``        chapter helpers: profile note, glue, Markdown tables
+``costs``       what a full rebuild computes (FLOPs per page) and how long it takes
 ``grading``     checks of the exercises (one module per part, loaded on demand), grader
 ``assign``      solutions → exercises;  ``cli``: the ``dlvision`` command
 ==============  ====================================================================

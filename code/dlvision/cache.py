@@ -1,23 +1,31 @@
-"""Keyed caches of results that take time to compute: trained stand-ins, features, runs.
+"""The one cache policy of the package: keyed results, fingerprints, atomic writes.
 
-A result is stored under a key that hashes everything that determines it (``cache_key``), so a
-changed setting gives a new file instead of a stale answer. ``load_or_build`` reads the file, or
-computes and writes it; files are written through a temporary name (``save_atomic``), so an
-interrupted run never leaves a broken cache, and an unreadable one is rebuilt.
+A result is stored under a key that hashes everything that determines it (``cache_key``): its
+settings, the fingerprints of the data and weights it was computed from (``weights_fingerprint``;
+datasets have their own ``fingerprint()``), and the source of the code that computes it
+(``source_fingerprint``), so that a changed setting, file or line of code gives a new file
+instead of a stale answer, with no version number to bump by hand. ``load_or_build`` reads the
+file, or computes and writes it. Every file the package writes goes through ``atomic_path``
+(a temporary name in the same folder, renamed when complete), so an interrupted run never
+leaves a broken or partial file, and an unreadable one is rebuilt.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import importlib
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
+from torch import nn
 
 from .profile import default_data_dir
 
@@ -35,18 +43,55 @@ def cache_key(spec: Any, *, length: int = 24) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def save_atomic(obj: Any, path: str | Path) -> None:
-    """``torch.save(obj, path)`` through a temporary file in the same folder, renamed when
-    complete: readers see either the previous file or the whole new one, never a part."""
+@functools.cache
+def source_fingerprint(*modules: str) -> str:
+    """A hex digest of the source of ``modules`` (dotted names, e.g. "dlvision.gan.losses", in
+    the order given; a package counts every ``.py`` file under it): the code a cached result
+    depends on, so that editing it computes the result again."""
+    digest = hashlib.sha256()
+    for name in modules:
+        module = importlib.import_module(name)
+        files = ([Path(module.__file__)] if not hasattr(module, "__path__") else
+                 sorted(p for folder in module.__path__ for p in Path(folder).rglob("*.py")))
+        for path in files:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def weights_fingerprint(weights: nn.Module | Mapping[str, torch.Tensor]) -> str:
+    """A hex digest of a network's exact weights and buffers (the names, dtypes, shapes and
+    bytes of its ``state_dict``); for a module also its layers (its ``repr``), so that another
+    cut point of the same network differs."""
+    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
+    digest = hashlib.sha256(repr(weights).encode() if isinstance(weights, nn.Module) else b"")
+    for name, t in state.items():
+        t = t.detach().cpu().contiguous()
+        digest.update(f"{name}{t.dtype}{tuple(t.shape)}".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder to write to; renamed to ``path`` when the block
+    ends without an exception, removed in every case. Readers see the previous file or the
+    whole new one, never a part, and an interruption leaves nothing behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
+    tmp = Path(name)
     try:
-        torch.save(obj, tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+
+
+def save_atomic(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj, path)`` through ``atomic_path``."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def load_or_build(

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from ..cache import source_fingerprint
 from ..profile import Profile, current
 from .digits import digits
 from .download import DataNotFoundError
@@ -23,8 +24,8 @@ from .files import BadFilesError, DataLayoutError, Report, check_files, image_fi
 from .gan_images import check_size, gan_transform, to_gan_range
 
 CELEBA_FOLDER = "img_align_celeba"
-# Bump when ``gan_transform`` changes what a file becomes: fingerprints change with it.
-PREPROCESSING_VERSION = 1
+# The code that turns a file into a tensor: editing it changes the fingerprints.
+_PREPROCESSING = ("dlvision.data.celeba", "dlvision.data.gan_images")
 MANUAL_ROUTE = ("Download img_align_celeba.zip by hand (from the CelebA site's Google Drive or a "
                 "Kaggle mirror) and unzip it so that the .jpg files are in {folder}/")
 
@@ -44,7 +45,7 @@ class ImageFolderFlat(Dataset):
         """A hex digest of what the dataset yields, without reading the images: each file's
         path, size and modification time, and the image size (keys the GAN runs' cache)."""
         digest = hashlib.sha256(repr((type(self).__name__, self.size,
-                                      PREPROCESSING_VERSION)).encode())
+                                      source_fingerprint(*_PREPROCESSING))).encode())
         for path in self.files:
             stat = path.stat()
             digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())

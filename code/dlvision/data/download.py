@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
+
+from ..cache import atomic_path
 
 _CHUNK = 1 << 20
 
@@ -57,35 +57,35 @@ def download(
     dest = Path(dest)
     if dest.exists():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=f"download {dest.name}",
-                disable=not progress,
-            ) as bar:
-                for chunk in iter(lambda: resp.read(_CHUNK), b""):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-        if sha256 is not None and digest.hexdigest() != sha256.lower():
-            raise ChecksumError(
-                f"{url} downloaded with SHA-256 {digest.hexdigest()}, expected {sha256}; the "
-                f"file was discarded. Try again later, or place a good copy at {dest} by hand."
-            )
-        if validate is not None:
-            validate(tmp)
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp:
+            _fetch(url, tmp, sha256=sha256, validate=validate, progress=progress,
+                   timeout=timeout, dest=dest)
     except (urllib.error.URLError, OSError) as err:
         if isinstance(err, DataNotFoundError):
             raise
         raise DataNotFoundError(
             f"could not download {url} ({err}); download it yourself and save it as {dest}"
         ) from err
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
+
+
+def _fetch(url: str, tmp: Path, *, sha256: str | None, validate: Callable[[Path], None] | None,
+           progress: bool, timeout: float, dest: Path) -> None:
+    """The bytes of ``url`` into ``tmp``, checked against ``sha256`` and ``validate``."""
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}",
+                  disable=not progress) as bar:
+            for chunk in iter(lambda: resp.read(_CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
+        raise ChecksumError(
+            f"{url} downloaded with SHA-256 {digest.hexdigest()}, expected {sha256}; the "
+            f"file was discarded. Try again later, or place a good copy at {dest} by hand."
+        )
+    if validate is not None:
+        validate(tmp)

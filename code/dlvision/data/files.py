@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
+from ..cache import atomic_path, source_fingerprint
 from ..profile import Profile, current
 from .download import DataNotFoundError
 from .imagenet import IMAGENET_VAL_FILE, _check_npz
@@ -32,8 +32,6 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 JPEG_START, JPEG_END = b"\xff\xd8\xff", b"\xff\xd9"
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
 SHOWN_PROBLEMS = 5
-# Bump when the checks below change, so that files passed by older checks are checked again.
-CHECK_VERSION = 1
 _TAIL = 4096  # bytes read from the end of a file: room for zero padding after the end marker
 
 
@@ -245,24 +243,21 @@ def _read_cache(path: Path) -> dict[str, list[int]]:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return record.get("files", {}) if record.get("version") == CHECK_VERSION else {}
+    return record.get("files", {}) if record.get("code") == _checking_code() else {}
+
+
+def _checking_code() -> str:
+    # Files passed by other checks are checked again: the record is keyed by this module's code.
+    return source_fingerprint(__name__)
 
 
 def _write_cache(path: Path, files: dict[str, list[int]]) -> None:
     """Write atomically; a cache that cannot be written only costs a check next time."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump({"version": CHECK_VERSION, "files": files}, f)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"code": _checking_code(), "files": files}))
     except OSError:
         pass
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def check_files(

@@ -28,6 +28,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from ..cache import source_fingerprint
 from ..profile import Profile, current
 from .digits import DIGIT_NAMES, ImageTensorDataset, digits
 from .download import DataNotFoundError
@@ -44,8 +45,8 @@ SPLITS = ("train", "test", "all")
 # idx format: a big-endian uint32 magic number, one uint32 per dimension, then uint8 data.
 IDX_MAGIC = {"images": 2051, "labels": 2049}
 IDX_DIMS = {"images": 3, "labels": 1}
-# Bump when ``gan_transform`` changes what an image becomes: fingerprints change with it.
-PREPROCESSING_VERSION = 1
+# The code that turns the idx files into tensors: editing it changes the fingerprints.
+_PREPROCESSING = ("dlvision.data.mnist", "dlvision.data.gan_images")
 
 
 class MNISTDataset(Dataset):
@@ -76,7 +77,7 @@ class MNISTDataset(Dataset):
     def fingerprint(self) -> str:
         """A hex digest of the digits, labels, class names and preprocessing."""
         digest = hashlib.sha256(repr((type(self).__name__, self.classes, self.size,
-                                      PREPROCESSING_VERSION)).encode())
+                                      source_fingerprint(*_PREPROCESSING))).encode())
         digest.update(self.data.numpy().tobytes())
         digest.update(self.targets.numpy().tobytes())
         return digest.hexdigest()

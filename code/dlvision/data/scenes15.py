@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..cache import source_fingerprint
 from ..profile import Profile, current
 from .digits import ImageTensorDataset, digits
 from .download import DataNotFoundError
@@ -53,9 +54,9 @@ MINI_CLASSES = (5, 6, 7, 8, 9)
 MINI_TRAIN_PER_CLASS = 10
 MINI_TEST_FRACTION = 0.5
 _SPLIT_SEED = 0
-# Bump when ``load_image`` changes how a file becomes a tensor: fingerprints, and the feature
-# caches keyed by them, then change too.
-PREPROCESSING_VERSION = 1
+# The code that turns a file into a tensor: editing it changes the fingerprints, and the
+# feature caches keyed by them.
+_PREPROCESSING = ("dlvision.data.scenes15", "dlvision.data.transforms")
 
 LAYOUT_HELP = f"""Put 15 Scene under {{data_dir}} in one of these layouts:
   {COURSE_FOLDER}/train/<class>/*.jpg and {COURSE_FOLDER}/test/<class>/*.jpg   (the course's)
@@ -92,11 +93,11 @@ class ImageFileDataset(Dataset):
         """A hex digest of what the dataset yields, without reading the images.
 
         It covers each file's path, size and modification time, the labels, the class names,
-        and the preprocessing (``load_image`` at ``size``, ``PREPROCESSING_VERSION``): replacing
-        a file or changing the size gives a new fingerprint.
+        and the preprocessing (``load_image`` at ``size``, and the source of the code that
+        loads): replacing a file, changing the size or editing that code gives a new one.
         """
         digest = hashlib.sha256(repr((type(self).__name__, self.classes, self.size,
-                                      PREPROCESSING_VERSION)).encode())
+                                      source_fingerprint(*_PREPROCESSING))).encode())
         for path, target in zip(self.files, self.targets.tolist(), strict=True):
             stat = path.stat()
             digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{target}\n".encode())

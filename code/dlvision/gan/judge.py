@@ -16,7 +16,6 @@ when G ignores its noise and draws one image per digit).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..cache import cache_key, default_cache_dir, load_or_build
+from ..cache import (
+    cache_key,
+    default_cache_dir,
+    load_or_build,
+    source_fingerprint,
+    weights_fingerprint,
+)
 from ..data import digits, mnist
 from ..data.gan_images import to_gan_range
 from ..metrics import frechet_distance
@@ -37,7 +42,8 @@ from ..models.training import device_of, fit_classifier
 from ..profile import Profile, current
 from .training import random_shift
 
-JUDGE_VERSION = 3  # bump when the judge's architecture or training changes
+# The code that builds and trains the judge: editing it trains the judge again.
+_JUDGE_CODE = (__name__, "dlvision.models.training")
 
 
 class DigitJudge(nn.Module):
@@ -83,7 +89,7 @@ def real_digits(split: str, *, profile: str | Profile | None = None) -> Dataset:
 
 
 def _judge_path(train: Dataset, test: Dataset) -> Path:
-    key = cache_key({"judge": JUDGE_VERSION, "train": train.fingerprint(),
+    key = cache_key({"judge": source_fingerprint(*_JUDGE_CODE), "train": train.fingerprint(),
                      "test": test.fingerprint()})
     return default_cache_dir() / "judges" / f"digits-{key}.pt"
 
@@ -332,29 +338,19 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     for step in steps:
         if step not in run.generators:
             run.generator_at(step)  # raises the error that names the steps kept
-        key = cache_key({**judged_by, "generator": _weights_digest(run.generators[step])})
+        key = cache_key({**judged_by, "generator": weights_fingerprint(run.generators[step])})
         verdicts[step], _ = load_or_build(default_cache_dir() / "judgements" / f"{key}.pt",
                                           partial(judge_step, step),
                                           what="cached judgement of a GAN's samples")
     return verdicts
 
 
-def _weights_digest(state: dict[str, torch.Tensor]) -> str:
-    digest = hashlib.sha256()
-    for name, tensor in state.items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
 def _judging_code() -> str:
     """A digest of the code that samples and judges: editing it judges again."""
     from . import runs
 
-    digest = hashlib.sha256(runs.code_version().encode())
-    for module_file in (__file__, runs.__file__):
-        digest.update(Path(module_file).read_bytes())
-    return digest.hexdigest()[:16]
+    return source_fingerprint(__name__, runs.__name__, *(m.__name__ for m in (
+        runs.models, runs.conditional, runs.losses, runs.training)))
 
 
 # --- faces (CelebA, full profile) ------------------------------------------------------------

@@ -12,7 +12,6 @@ settings in the full profile, settings chosen by measurement in the mini one.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from ..cache import cache_key, default_cache_dir, load_or_build
+from ..cache import cache_key, default_cache_dir, load_or_build, source_fingerprint
 from ..profile import Profile, current
 from . import conditional, losses, models, training
 from .conditional import N_CLASSES, is_conditional
@@ -96,10 +95,8 @@ def default_config(profile: str | Profile | None = None, model: str = "dcgan") -
 
 def code_version() -> str:
     """A digest of the source of the modules that decide a run: editing them trains again."""
-    digest = hashlib.sha256()
-    for module in (models, conditional, losses, training):
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()[:16]
+    return source_fingerprint(*(module.__name__ for module in (models, conditional, losses,
+                                                                training)))
 
 
 def run_path(config: GANConfig, data: Dataset) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..cache import cache_key, load_or_build
+from ..cache import cache_key, load_or_build, source_fingerprint
 from ..data.digits import DIGIT_NAMES, retranslate
 from ..data.download import DataNotFoundError
 from ..data.imagenet import MINI_CLASSES, mini_source
@@ -27,9 +27,11 @@ from .training import accuracy, fit_classifier
 from .weights import WeightsInfo
 
 MODEL_NAMES = ("vgg16", "squeezenet1_1")
-# Bump when the mini data, the architectures or the training recipe change: old caches are then
-# ignored instead of being read as if they were current.
-STANDIN_VERSION = 2  # 2: initial weights drawn from the recipe's seed
+# The code that decides a stand-in's weights: the mini data, the architectures and the
+# training recipe. Editing it trains the stand-ins again (deterministic: the same code gives
+# the same weights, so results keyed by the weights survive an edit that changes nothing).
+_STANDIN_CODE = ("dlvision.data.digits", "dlvision.data.imagenet", "dlvision.data.transforms",
+                 "dlvision.models.mini", "dlvision.models.training", __name__)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class StandIn:
     def key(self, name: str) -> str:
         """Hash of everything that determines the trained weights."""
         return cache_key({"name": name, "arch": self.architecture.__name__, "train": self.train,
-                          "classes": MINI_CLASSES, "version": STANDIN_VERSION}, length=12)
+                          "classes": MINI_CLASSES, "code": source_fingerprint(*_STANDIN_CODE)},
+                         length=12)
 
 
 STANDINS = {

@@ -52,7 +52,6 @@ from .features import (
     extract_layers,
     forward_dataset,
     l2_normalize,
-    module_fingerprint,
 )
 
 __all__ = [
@@ -78,7 +77,6 @@ __all__ = [
     "layer_index",
     "layer_names",
     "linear_probe",
-    "module_fingerprint",
     "parameter_table",
     "preprocess",
     "raw_pixels",

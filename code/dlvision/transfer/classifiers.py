@@ -35,7 +35,13 @@ from sklearn.svm import LinearSVC
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..cache import cache_key, default_cache_dir, load_or_build
+from ..cache import (
+    cache_key,
+    default_cache_dir,
+    load_or_build,
+    source_fingerprint,
+    weights_fingerprint,
+)
 from ..models import (
     TrainConfig,
     device_of,
@@ -52,7 +58,6 @@ from .features import (
     extract,
     extract_layers,
     forward_dataset,
-    module_fingerprint,
 )
 
 # The training settings of each method (Adam, cross-entropy, about ``steps`` steps). A network
@@ -60,9 +65,9 @@ from .features import (
 PROBE = TrainConfig(lr=1e-3, weight_decay=0.0)
 FINE_TUNING = TrainConfig(lr=1e-4, weight_decay=5e-4)
 FROM_SCRATCH = TrainConfig(lr=1e-3, weight_decay=5e-4)
-# Bump when a method's procedure changes: results cached by an older version are then computed
-# again rather than read as current.
-RESULTS_VERSION = 1
+# The code a cached result depends on: the methods here, the feature extraction, the training
+# loop and the network surgery (a new head, a cut). Editing any of them computes results again.
+_CODE = ("dlvision.transfer", "dlvision.models.training", "dlvision.models.layers")
 
 
 def _svm(C: float, pca: int | float | None, max_iter: int, seed: int):
@@ -194,7 +199,8 @@ def _cached(spec: dict | None, build: Callable[[], list[Result]], cache: bool) -
     and the data's fingerprints, the settings); None when something has no fingerprint."""
     if spec is None or not cache:
         return build()
-    path = default_cache_dir() / "results" / f"{cache_key({**spec, 'v': RESULTS_VERSION})}.pt"
+    key = cache_key({**spec, "code": source_fingerprint(*_CODE)})
+    path = default_cache_dir() / "results" / f"{key}.pt"
     saved, _ = load_or_build(path, lambda: _to_saved(build()), what="result cache")
     return _from_saved(saved)
 
@@ -415,7 +421,7 @@ def fine_tune(
         return train_model()
     data = _data_spec(train, test)
     spec = None if data is None else {"method": "fine-tuning", "after": after, "network": name,
-                                      "weights": module_fingerprint(model),
+                                      "weights": weights_fingerprint(model),
                                       "config": asdict(config), **data}
     return _cached(spec, lambda: [train_model()[0]], cache)[0]
 
@@ -446,7 +452,7 @@ def from_scratch(
 
     data = _data_spec(train, test)
     spec = None if data is None else {"method": "from scratch", "network": name,
-                                      "weights": module_fingerprint(model),
+                                      "weights": weights_fingerprint(model),
                                       "config": asdict(config), **data}
     return _cached(spec, build, cache)[0]
 

@@ -11,7 +11,6 @@ temporary name and renamed when complete, so an interrupted run leaves no broken
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -24,13 +23,16 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from ..cache import cache_key, default_cache_dir, load_or_build
+from ..cache import (
+    cache_key,
+    default_cache_dir,
+    load_or_build,
+    source_fingerprint,
+    weights_fingerprint,
+)
 from ..models.layers import as_sequential, layer_index, truncate
 from ..models.training import device_of
 
-# Bump when the extraction itself changes (not the model or data): old cache files are then
-# ignored rather than read as current.
-CACHE_VERSION = 1
 # Images per forward pass: small enough for VGG16 at 224×224 on a laptop, and the features do
 # not depend on it.
 BATCH_SIZE = 64
@@ -50,17 +52,6 @@ def l2_normalize(x: np.ndarray | torch.Tensor, *, eps: float = 1e-12):
 # --- cache keys -----------------------------------------------------------------------------------
 
 
-def module_fingerprint(module: nn.Module) -> str:
-    """A hex digest of a network's layers (its ``repr``) and the exact values of its weights
-    and buffers: another cut point, another network or retrained weights change it."""
-    digest = hashlib.sha256(repr(module).encode())
-    for name, t in module.state_dict().items():
-        t = t.detach().cpu().contiguous()
-        digest.update(f"{name}{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.reshape(-1).view(torch.uint8).numpy())
-    return digest.hexdigest()
-
-
 def dataset_fingerprint(dataset: Dataset) -> str | None:
     """The dataset's own ``fingerprint()``, or None when it has none (it is then not cached)."""
     fingerprint = getattr(dataset, "fingerprint", None)
@@ -71,8 +62,8 @@ def _cache_key(extractor: nn.Module, dataset: Dataset, **options) -> str | None:
     data = dataset_fingerprint(dataset)
     if data is None:
         return None
-    return cache_key({"extractor": module_fingerprint(extractor), "dataset": data,
-                      "options": options, "version": CACHE_VERSION})
+    return cache_key({"extractor": weights_fingerprint(extractor), "dataset": data,
+                      "options": options, "code": source_fingerprint(__name__)})
 
 
 # --- extraction -----------------------------------------------------------------------------------
