@@ -14,14 +14,20 @@ import pytest
 import yaml
 
 from dlvision.assign import (
+    ABOUT_CELL_ID,
     BEGIN,
     END,
     INSTALL_CELL_ID,
     AssignError,
+    Layout,
+    chapter_pages,
     install_cell_source,
     make_exercise,
+    make_twin,
     render,
+    site_url,
     strip_solutions,
+    twin_texts,
 )
 from dlvision.cli import main
 
@@ -169,9 +175,10 @@ def test_hook_command_is_clean():
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """A copy of the files ``assign`` reads and writes; the real ones are never edited."""
-    for name in ("solutions", "exercises"):
+    for name in ("solutions", "exercises", "book", "notebooks"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
 
 
@@ -257,3 +264,168 @@ def test_exercises_and_solutions_are_in_the_table_of_contents():
     for solution in SOLUTIONS:
         assert f"file: solutions/{solution.stem}\n" in toc
         assert f"file: exercises/{solution.stem}\n" in toc
+
+
+# --- the chapters' notebook twins -----------------------------------------------------------------
+
+PAGE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+% A comment for the book's authors.
+
+(demo-page)=
+# A demo page
+
+Text with a number: {glue:text}`answer`.
+
+```{code-cell} ipython3
+:tags: [hide-input]
+
+import math
+```
+
+```console
+%pip install something
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+# A live notebook only: a slider.
+slider_panel(draw, {"alpha": [0, 1]})
+```
+"""
+
+
+def read_myst(path: Path) -> nbformat.NotebookNode:
+    """A MyST page read as the book reads it (myst-nb: the book extra, which `make` installs)."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    return read_myst_markdown_notebook(path.read_text(), path=path)
+
+
+def demo_twin(tmp_path: Path, text: str = PAGE) -> nbformat.NotebookNode:
+    path = tmp_path / "page.md"
+    path.write_text(text)
+    page = read_myst(path)
+    return make_twin(page, source="book/demo/page.md", page_url="https://site.example/page.html",
+                     book_title="*The course*", install_source=INSTALL)
+
+
+def test_twin_is_the_page_after_the_install_cell_and_a_link_to_the_page(tmp_path):
+    twin = demo_twin(tmp_path)
+    kinds = [(c.cell_type, c.id) for c in twin.cells]
+    assert kinds[:2] == [("code", INSTALL_CELL_ID), ("markdown", ABOUT_CELL_ID)]
+    assert twin.cells[0].source == INSTALL
+    assert "[A demo page](https://site.example/page.html)" in twin.cells[1].source
+    assert "`book/demo/page.md`" in twin.cells[1].source
+    code = [c for c in twin.cells[2:] if c.cell_type == "code"]
+    assert [c.source for c in code] == [
+        "import math", '# A live notebook only: a slider.\nslider_panel(draw, {"alpha": [0, 1]})']
+    # The cell that the site removes (a slider) is kept, with the tags that say so.
+    assert [c.metadata.get("tags") for c in code] == [["hide-input"], ["remove-cell"]]
+    assert all(c.outputs == [] and c.execution_count is None for c in twin.cells
+               if c.cell_type == "code")
+    assert twin.metadata == {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                            "name": "python3"},
+                             "dlvision": {"page": "book/demo/page.md"}}
+
+
+def test_twin_drops_only_the_lines_that_only_the_book_reads(tmp_path):
+    text = "\n".join(c.source for c in demo_twin(tmp_path).cells if c.cell_type == "markdown")
+    assert "% A comment" not in text and "(demo-page)=" not in text
+    assert "# A demo page" in text and "{glue:text}`answer`" in text
+    assert "%pip install something" in text  # inside a code fence: IPython's, not a comment
+
+
+def test_twin_text_is_reproducible(tmp_path):
+    texts = {render(demo_twin(tmp_path)) for _ in range(3)}
+    assert len(texts) == 1
+    ids = [c["id"] for c in json.loads(texts.pop())["cells"]]
+    assert ids[2:] == [f"cell-{i}" for i in range(len(ids) - 2)]  # from the position: no random
+
+
+def test_every_chapter_page_has_a_twin_with_its_code_cells():
+    layout = Layout(ROOT)
+    pages = chapter_pages(ROOT)
+    toc = (ROOT / "_toc.yml").read_text()
+    assert pages and all(f"file: {p.relative_to(ROOT).with_suffix('').as_posix()}\n" in toc
+                         for p in pages)
+    install = install_cell_source(ROOT / "_config.yml")
+    site = site_url(ROOT / "_config.yml")
+    for page in pages:
+        twin = nbformat.read(layout.twin(page), as_version=4)
+        source = read_myst(page)
+        assert twin.cells[0].id == INSTALL_CELL_ID and twin.cells[0].source == install
+        relative = page.relative_to(ROOT).with_suffix(".html").as_posix()
+        assert f"]({site}{relative})" in twin.cells[1].source
+        assert [c.source for c in twin.cells[2:] if c.cell_type == "code"] == \
+            [c.source for c in source.cells if c.cell_type == "code"], page
+    # Every notebook page of the book under book/, none of the others (intro, part indexes).
+    assert {p.relative_to(ROOT).as_posix() for p in pages} == {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "book").rglob("*.md")
+        if "kernelspec:" in p.read_text()}
+
+
+def test_twins_are_generated_the_same_twice():
+    first, second = twin_texts(ROOT), twin_texts(ROOT)
+    assert first == second
+    assert [t.path.relative_to(ROOT).as_posix() for t in first][:2] == [
+        "notebooks/transfer-learning/vgg16.ipynb", "notebooks/transfer-learning/scene15.ipynb"]
+
+
+def test_assign_check_names_a_stale_twin_and_the_fix(repo, capsys):
+    page = repo / "book" / "gans" / "dcgan.md"
+    page.write_text(page.read_text().replace("print(run.generator)", "print(run.generator)  # !"))
+    assert main(["assign", "--check", "--root", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert "notebooks/gans/dcgan.ipynb is stale: it differs from what book/gans/dcgan.md gives" \
+        in err
+    assert "Run `dlvision assign`" in err and "notebooks/" in err
+    assert main(["assign", "--root", str(repo)]) == 0
+    assert "wrote notebooks/gans/dcgan.ipynb" in capsys.readouterr().out
+    assert "print(run.generator)  # !" in (repo / "notebooks/gans/dcgan.ipynb").read_text()
+    assert main(["assign", "--check", "--root", str(repo)]) == 0
+
+
+def test_assign_check_names_missing_and_orphan_twins(repo, capsys):
+    (repo / "notebooks/gans/dcgan.ipynb").unlink()
+    shutil.copy(repo / "notebooks/gans/principle.ipynb", repo / "notebooks/gans/old-page.ipynb")
+    assert main(["assign", "--check", "--root", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert "notebooks/gans/dcgan.ipynb is missing" in err
+    assert "notebooks/gans/old-page.ipynb is no chapter page's twin" in err and "delete it" in err
+
+
+def test_site_url_is_the_configured_one_or_the_repositorys_pages(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/Me/course\n")
+    assert site_url(config) == "https://me.github.io/course/"
+    config.write_text("repository:\n  url: https://github.com/me/course\n"
+                      "html:\n  baseurl: https://course.example.org/dl\n")
+    assert site_url(config) == "https://course.example.org/dl/"
+    config.write_text("repository:\n  url: https://git.example.org/me/course\n")
+    with pytest.raises(AssignError, match="set html.baseurl"):
+        site_url(config)
+
+
+def test_launch_buttons_of_a_chapter_open_its_twin():
+    """The site's extension rewrites the theme's links to the page's source."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sitefixes", ROOT / "book/_ext/sitefixes.py")
+    sitefixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sitefixes)
+    binder = "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/book/gans/dcgan.md"
+    assert sitefixes.twin_launch_url(binder, "book/gans/dcgan.md", "notebooks/gans/dcgan.ipynb") \
+        == "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/notebooks/gans/dcgan.ipynb"
+    with pytest.raises(ValueError, match="does not end with the page's source"):
+        sitefixes.twin_launch_url(binder, "book/gans/other.md", "notebooks/gans/other.ipynb")

@@ -128,3 +128,48 @@ def test_chapters_have_one_heading_per_question(pages, chapter):
     for q in CHAPTER_QUESTIONS[chapter]:
         assert any(re.match(rf"Q{q}\s+—", h) for h in headings), \
             f"{chapter} has no heading 'Q{q} — …' (headings: {headings})"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
+
+
+def _chapter_twins() -> dict[str, str]:
+    """Each chapter page (docname) → its notebook twin, from the repository root."""
+    from dlvision.assign import Layout, chapter_pages
+
+    layout = Layout(ROOT)
+    return {page.relative_to(ROOT).with_suffix("").as_posix():
+            layout.twin(page).relative_to(ROOT).as_posix() for page in chapter_pages(ROOT)}
+
+
+def test_chapter_launch_buttons_open_the_chapters_notebook_twin(pages):
+    """Colab cannot open a MyST page, and Binder shows it as text: both buttons of a chapter
+    open its twin in notebooks/, with the interface that `_config.yml` names."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repository, launch = config["repository"], config["launch_buttons"]
+    slug = urlparse(repository["url"]).path.strip("/")
+    branch = repository.get("branch", "main")
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}[launch["notebook_interface"]]
+    twins = _chapter_twins()
+    assert len(twins) >= 10, twins
+    for docname, twin in twins.items():
+        assert (ROOT / twin).is_file(), f"{twin} is missing: run `dlvision assign`"
+        parser = _Links()
+        parser.feed(pages[docname].read_text(encoding="utf-8"))
+        colab = [h for h in parser.hrefs if h.startswith(launch["colab_url"])]
+        binder = [h for h in parser.hrefs if h.startswith(launch["binderhub_url"])]
+        assert colab == [f"{launch['colab_url']}/github/{slug}/blob/{branch}/{twin}"], docname
+        assert binder == [f"{launch['binderhub_url']}/v2/gh/{slug}/{branch}"
+                          f"?urlpath={interface}/{twin}"], docname
+
+
+def test_chapter_twins_are_not_pages_of_the_site():
+    assert not (HTML / "notebooks").exists(), "notebooks/ was built into the site"

@@ -92,10 +92,10 @@ def _assign(args: argparse.Namespace) -> int:
         problems = stale_exercises(root)
         if problems:
             print("\n".join(problems), file=sys.stderr)
-            print("Run `dlvision assign` (or `make exercises`) and commit exercises/.",
-                  file=sys.stderr)
+            print("Run `dlvision assign` (or `make exercises`) and commit exercises/ and "
+                  "notebooks/.", file=sys.stderr)
             return 1
-        print("exercises/ is up to date with solutions/")
+        print("exercises/ and notebooks/ are up to date with solutions/ and book/")
         return 0
     for path in write_exercises(root):
         print(f"wrote {path.relative_to(root)}")
@@ -238,12 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     assign = commands.add_parser(
-        "assign", help="write exercises/*.ipynb from solutions/*.ipynb",
+        "assign", help="write exercises/*.ipynb from solutions/*.ipynb, and the chapters' "
+        "notebooks in notebooks/ from book/",
         description="Write each exercise notebook from its solution: solution blocks become "
-        "'# YOUR CODE HERE', outputs are cleared, a first cell installs the package in Colab.")
+        "'# YOUR CODE HERE', outputs are cleared, a first cell installs the package in Colab. "
+        "Write each chapter page's notebook twin, notebooks/<part>/<page>.ipynb from "
+        "book/<part>/<page>.md, which the page's launch buttons open.")
     assign.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 naming each exercise that is stale, "
-                        "missing or without solution")
+                        help="write nothing; exit 1 naming each exercise or chapter notebook "
+                        "that is stale, missing or without source")
     assign.add_argument("--root", default=None,
                         help="the repository (default: the nearest folder up from here with "
                         "_config.yml and solutions/)")
