@@ -66,9 +66,8 @@ def _launch_chapter_notebooks(app, pagename, templatename, context, doctree):
     if not groups or not pagename.startswith("book/"):
         return  # no launch buttons (not a notebook), or an exercise: it is a notebook already
     root = Path(app.srcdir)
-    layout = Layout(root)
-    source = Path(app.env.doc2path(pagename)).relative_to(root).as_posix()
-    twin = layout.twin(root / source)
+    source = Path(app.env.doc2path(pagename, base=False)).as_posix()  # from the book's root
+    twin = Layout(root).twin(root / source)
     if not twin.is_file():
         LOGGER.warning(f"{pagename}: its launch buttons need its notebook twin "
                        f"{twin.relative_to(root).as_posix()}, which does not exist: run "
