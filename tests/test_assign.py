@@ -327,6 +327,9 @@ def test_twin_is_the_page_after_the_install_cell_and_a_link_to_the_page(tmp_path
     assert twin.cells[0].source == INSTALL
     assert "[A demo page](https://site.example/page.html)" in twin.cells[1].source
     assert "`book/demo/page.md`" in twin.cells[1].source
+    assert "Its sliders" in twin.cells[1].source  # only where the page has some
+    no_slider = demo_twin(tmp_path, PAGE.replace("slider_panel(draw", "print(draw"))
+    assert "slider" not in no_slider.cells[1].source
     code = [c for c in twin.cells[2:] if c.cell_type == "code"]
     assert [c.source for c in code] == [
         "import math", '# A live notebook only: a slider.\nslider_panel(draw, {"alpha": [0, 1]})']

@@ -296,12 +296,15 @@ def make_twin(page: nbformat.NotebookNode, *, source: str, page_url: str, book_t
     and metadata): the install cell, a line linking to ``page_url``, then the page's cells, all
     of them, without outputs and with ids from their position (so the text is reproducible)."""
     title = _page_title(page, fallback=source)
+    sliders = any(cell.cell_type == "code" and "slider_panel(" in cell.source
+                  for cell in page.cells)
     about = (
         f"> This notebook runs the page [{title}]({page_url}) of {book_title}. Read the page "
         "for the text with its numbers and figures: this text is the page's MyST source, where "
-        "`{glue:text}` marks a number that the cells compute. The sliders that the page "
-        f"replaces with static figures are live here. Generated from `{source}` by "
-        "`dlvision assign`: edit the page, not this notebook."
+        "`{glue:text}` marks a number that the cells compute. "
+        + ("Its sliders, which the page replaces with static figures, are live here. "
+           if sliders else "")
+        + f"Generated from `{source}` by `dlvision assign`: edit the page, not this notebook."
     )
     cells = [nbformat.v4.new_code_cell(install_source, id=INSTALL_CELL_ID),
              nbformat.v4.new_markdown_cell(about, id=ABOUT_CELL_ID)]
