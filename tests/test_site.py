@@ -173,3 +173,17 @@ def test_chapter_launch_buttons_open_the_chapters_notebook_twin(pages):
 
 def test_chapter_twins_are_not_pages_of_the_site():
     assert not (HTML / "notebooks").exists(), "notebooks/ was built into the site"
+
+
+def test_the_instructors_pages_have_no_launch_buttons(pages):
+    """They run commands in a clone of the repository (grading, rebuilding): Colab or Binder
+    would open them without one."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    launch = config["launch_buttons"]
+    instructors = [name for name in pages if name.startswith("book/instructors/")]
+    assert len(instructors) >= 2, sorted(pages)
+    for name in instructors:
+        parser = _Links()
+        parser.feed(pages[name].read_text(encoding="utf-8"))
+        assert not [h for h in parser.hrefs
+                    if h.startswith((launch["colab_url"], launch["binderhub_url"]))], name

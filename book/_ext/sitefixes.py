@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from dlvision.assign import Layout
+from dlvision.assign import INSTRUCTORS, Layout
 
 LOGGER = logging.getLogger(__name__)
 # The theme's launch buttons that open the page's file, by their text.
@@ -65,6 +65,9 @@ def _launch_chapter_notebooks(app, pagename, templatename, context, doctree):
               if group.get("label") == "launch-buttons"]
     if not groups or not pagename.startswith("book/"):
         return  # no launch buttons (not a notebook), or an exercise: it is a notebook already
+    if pagename.startswith(INSTRUCTORS):  # commands for a clone of the repository
+        context["header_buttons"] = [g for g in context["header_buttons"] if g not in groups]
+        return
     root = Path(app.srcdir)
     source = Path(app.env.doc2path(pagename, base=False)).as_posix()  # from the book's root
     twin = Layout(root).twin(root / source)

@@ -263,14 +263,20 @@ def _read_myst(path: Path) -> nbformat.NotebookNode:
     return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=path)
 
 
+# The instructors' pages run commands in a clone of the repository (grading a class,
+# rebuilding the book): they have no twin and no launch buttons.
+INSTRUCTORS = "book/instructors/"
+
+
 def chapter_pages(root: Path) -> list[Path]:
     """The MyST sources of the chapter pages: pages of ``_toc.yml`` under ``book/`` that are
-    notebooks (their front matter names a kernel), in the book's order. The other pages (the
-    introduction, the parts' index pages) have no code and no launch buttons."""
+    notebooks (their front matter names a kernel), in the book's order, but the instructors'
+    (``INSTRUCTORS``). The other pages (the introduction, the parts' index pages) have no code
+    and no launch buttons."""
     layout = Layout(root)
     pages = []
     for document in toc_documents(layout.toc):
-        if not document.startswith("book/"):
+        if not document.startswith("book/") or document.startswith(INSTRUCTORS):
             continue
         path = root / f"{document}.md"
         if not path.is_file():
