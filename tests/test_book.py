@@ -122,3 +122,33 @@ def test_pages_are_read_and_executed_in_the_books_order():
     sitefixes._read_in_toc_order(None, env, docnames)
     assert docnames == ["book/intro", "book/gans/principle", "book/gans/dcgan",
                         "book/conditional-gans/cdcgan", "exercises/3-gans", "not/in/toc"]
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch):
+    """No name glued yet, as in a kernel that has just started."""
+    monkeypatch.setattr(book, "_GLUED", set())
+
+
+def test_glue_markdown_glues_a_fragment_whose_numbers_were_glued(glued, fresh_kernel):
+    book.glue_all({"q1_share": 0.25, "q1_word": "close to"})
+    name = book.glue_markdown("q1_said", "A share of {glue:text}`q1_share:.0%`, "
+                                         "{glue:text}`q1_word` the ideal.")
+    assert name == "q1_said"
+    # pasted as MyST Markdown, roles and all
+    assert glued["q1_said"].data == ("A share of {glue:text}`q1_share:.0%`, "
+                                     "{glue:text}`q1_word` the ideal.")
+
+
+def test_glue_markdown_refuses_a_fragment_quoting_a_name_never_glued(glued, fresh_kernel):
+    book.glue_all({"q1_share": 0.25, "q1_nan": math.nan})  # NaN is skipped: not glued
+    with pytest.raises(ValueError, match="quotes q1_missing, q1_nan, not glued"):
+        book.glue_markdown("q1_said", "{glue:text}`q1_share:.0%` {glue:text}`q1_nan` "
+                                      "{glue:text}`q1_missing:,`")
+    assert "q1_said" not in glued
+
+
+def test_glue_markdown_accepts_an_empty_fragment_for_the_profile_that_says_nothing(
+        glued, fresh_kernel):
+    book.glue_markdown("q1_said", "")
+    assert glued["q1_said"].data == ""

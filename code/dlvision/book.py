@@ -2,13 +2,15 @@
 the prose, and Markdown tables.
 
 Every number a chapter quotes is glued (``myst_nb.glue``), so text and results never disagree;
-``glue_fields`` glues every field of a result under one prefix, ``glue_all`` a dict of values.
+``glue_fields`` glues every field of a result under one prefix, ``glue_all`` a dict of values,
+``glue_markdown`` a sentence that only one profile can say (its numbers glued values too).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping, Sequence
 from numbers import Number
 from typing import Any
@@ -71,6 +73,11 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | Number) and not (isinstance(value, float) and math.isnan(value))
 
 
+# The names glued in this kernel, so that a Markdown fragment quoting a name never glued fails
+# in its cell, which names it, rather than as a build warning far from the cause.
+_GLUED: set[str] = set()
+
+
 def _glue(name: str, value: Any) -> None:
     try:
         from myst_nb import glue  # the "book" extra: only a book build reads glued values
@@ -105,8 +112,30 @@ def glue_all(values: Mapping[str, Any], *, prefix: str = "") -> GluedNames:
             raise TypeError(f"cannot glue {name!r}: expected a number or a string, got "
                             f"{type(value).__name__}")
         _glue(name, value)
+        _GLUED.add(name)
         names.append(name)
     return names
+
+
+_QUOTED = re.compile(r"\{glue:text\}`([^`:]+)")
+
+
+def glue_markdown(name: str, markdown: str) -> str:
+    """Glue a MyST Markdown fragment, pasted in the page with ``{glue:md}`name:myst``` (the
+    ``:myst`` lets its roles work). For a sentence that only one profile can say (the mini
+    profile's digits have boxes, ImageNet's images do not): every number in it is a value glued
+    before, quoted with ``{glue:text}`` as in the page's own text, so the fragment holds words
+    only. The other profile glues its own fragment, or ``""``, under the same name. Returns
+    the name."""
+    missing = sorted(set(_QUOTED.findall(markdown)) - _GLUED)
+    if missing:
+        raise ValueError(f"the fragment {name!r} quotes {', '.join(missing)}, not glued: glue "
+                         "them (glue_all) before the fragment that quotes them")
+    from IPython.display import Markdown  # a notebook's kernel always has IPython
+
+    _glue(name, Markdown(markdown))
+    _GLUED.add(name)
+    return name
 
 
 def result_fields(result: Any) -> dict[str, Any]:

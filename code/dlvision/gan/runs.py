@@ -114,13 +114,13 @@ def trained_run(config: GANConfig, data: Dataset, *, progress: bool = True) -> R
     """The run of ``config`` on ``data``: read from the cache, else trained (resuming an
     interrupted training) and cached. Networks in eval mode, on the CPU."""
     path = run_path(config, data)
-    partial = path.with_name(path.stem + ".checkpoint.pt")
+    checkpoint = path.with_name(path.stem + ".checkpoint.pt")
 
     def build() -> dict:
-        return run_state(train(config, data, checkpoint=partial, progress=progress))
+        return run_state(train(config, data, checkpoint=checkpoint, progress=progress))
 
     state, _ = load_or_build(path, build, what="cached GAN run")
-    partial.unlink(missing_ok=True)
+    checkpoint.unlink(missing_ok=True)
     return run_from_checkpoint(state)
 
 
@@ -235,9 +235,9 @@ def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -
     if path.suffix != ".npz":
         raise ValueError(f"the sample file must end in .npz, got {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part.npz")
-    np.savez(partial, images=images.float().numpy(), **arrays)
-    partial.replace(path)
+    part = path.with_name(path.name + ".part.npz")
+    np.savez(part, images=images.float().numpy(), **arrays)
+    part.replace(path)
     return path
 
 
