@@ -126,7 +126,7 @@ def _grade(args: argparse.Namespace) -> int:
     for option in ("json", "executed"):
         if getattr(args, option) is not None:
             raise ValueError(f"--{option} is for one notebook; grading with --out writes "
-                             "grades.csv and feedback/ instead: leave out --{option}")
+                             f"grades.csv and feedback/ instead: leave out --{option}")
     return _grade_class(args, timeout, deadline)
 
 
@@ -165,7 +165,8 @@ def _grade_class(args: argparse.Namespace, timeout: float, deadline: float) -> i
     from .grading.gradebook import write_gradebook
 
     if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        raise ValueError(f"--jobs is the number of notebooks graded at once: at least 1, "
+                         f"got {args.jobs}")
     id_regex(args.id_pattern)  # a bad pattern fails before anything is written
     files = find_submissions(args.submissions, args.out)
     out = writable_folder(args.out)
@@ -173,7 +174,11 @@ def _grade_class(args: argparse.Namespace, timeout: float, deadline: float) -> i
               disable=None) as bar:  # None: no bar when stderr is not a terminal
         def progress(sub) -> None:
             bar.update()
-            bar.set_postfix_str(f"{sub.path.name}: {sub.status}", refresh=False)
+            score = f" {sub.report.score}/{sub.report.max_score}" if sub.report else ""
+            bar.set_postfix_str(f"{sub.path.name}: {sub.status}{score}", refresh=False)
+            if bar.disable:  # a log, not a terminal: a line per submission instead
+                print(f"{bar.n}/{bar.total} {sub.path.name}: {sub.status}{score}"
+                      f"{' (cached)' if sub.cached else ''}", file=sys.stderr)
 
         batch = grade_batch(args.submissions, out, part=args.part, id_pattern=args.id_pattern,
                             jobs=args.jobs, timeout=timeout, deadline=deadline,
@@ -406,12 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="samples.npz", help="the .npz file to write")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.set_defaults(run=_sample)
+    for command in commands.choices.values():  # so that main can say which --help to read
+        command.set_defaults(parser=command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's parser, which knows the options it lacks
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as err:

@@ -174,7 +174,8 @@ def summary_markdown(batch: Batch) -> str:
             lines += ["", f"({len(mistakes) - TOP_MISTAKES} rarer ones are in the feedback "
                       "files.)"]
     else:
-        lines.append("None: every graded answer passed.")
+        lines.append("None: every graded answer passed." if graded
+                     else "No submission was graded.")
     left = [s for s in batch.submissions if s.status not in WITH_POINTS]
     if left:
         lines += ["", "## Not graded", ""]
@@ -257,9 +258,10 @@ def summary_html(batch: Batch) -> str:
                      for s in stats]),
              "<h2>The mistakes the class made most</h2>"]
     mistakes = tally_mistakes(batch)[:TOP_MISTAKES]
+    none = "None: every graded answer passed." if totals else "No submission was graded."
     body.append(_table(["submissions", "question", "verdict", "feedback"],
                        [[str(m.count), m.question, m.status, m.message] for m in mistakes])
-                if mistakes else "<p>None: every graded answer passed.</p>")
+                if mistakes else f"<p>{none}</p>")
     left = [s for s in batch.submissions if s.status not in WITH_POINTS]
     if left:
         body += ["<h2>Not graded</h2>",
