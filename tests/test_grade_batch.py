@@ -26,17 +26,25 @@ from mutants import conditional_gans, gans, getting_started, transfer_learning, 
 from dlvision.grading import get_part, get_question
 from dlvision.grading.batch import (
     CACHE,
+    DEADLINE_REACHED,
     GRADED,
+    KERNEL_DIED,
     NOT_A_NOTEBOOK,
     OTHER_VERSION,
     WRONG_EXERCISE,
     Batch,
+    choose_part,
+    find_submissions,
     grade_batch,
     grade_one,
+    id_regex,
+    status_of,
+    student_id,
 )
 from dlvision.grading.gradebook import feedback_name, named_mistake, tally_mistakes, write_gradebook
 from dlvision.grading.judge import judge
 from dlvision.grading.observe import observe
+from dlvision.grading.report import NOT_RUN, CellRun, Report
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = {p.stem: p for p in sorted((ROOT / "solutions").glob("*.ipynb"))}
@@ -235,10 +243,10 @@ def test_no_submission_is_modified(graded_class):
     assert digests(graded_class.folder) == graded_class.before
 
 
+# One exercise shows it: each new content costs a notebook run.
+@pytest.mark.parametrize("graded_class", ["0-getting-started"], indirect=True)
 def test_a_second_run_grades_only_the_late_submissions(graded_class, tmp_path):
     part, folder, out = graded_class.part, graded_class.folder, graded_class.out
-    if part != "0-getting-started":
-        pytest.skip("one exercise shows it; each new content costs a notebook run")
     extra = tmp_path / "late"
     extra.mkdir()
     # A copy of the solution (already graded) and a new content, answering nothing.
@@ -255,10 +263,9 @@ def test_a_second_run_grades_only_the_late_submissions(graded_class, tmp_path):
     assert status["s101_blank.ipynb"] == (False, 0)
 
 
+@pytest.mark.parametrize("graded_class", ["0-getting-started"], indirect=True)
 def test_a_half_written_cache_entry_is_never_read(graded_class):
     part, folder, cache = graded_class.part, graded_class.folder, graded_class.out / CACHE
-    if part != "0-getting-started":
-        pytest.skip("the cache is the same for every exercise")
     entries = sorted(cache.glob("*.json"))
     assert entries and not list(cache.glob("*.tmp"))  # no temporary file left
     entries[0].write_text(entries[0].read_text()[:100])  # as if cut short by a crash
@@ -299,3 +306,43 @@ def test_ctrl_c_keeps_the_grades_finished_before_it(tmp_path):
     second = grade_batch([folder], tmp_path / "out", jobs=1, grader=grader)
     assert not second.interrupted and second.graded_now == 3
     assert calls == ["s002_x.ipynb", "s003_x.ipynb", "s004_x.ipynb"]  # not the first two
+
+
+def test_a_graded_notebook_says_which_cell_killed_its_kernel_or_the_deadline_left():
+    def report(*cells: CellRun) -> Report:
+        return Report("x.ipynb", "0-getting-started", [], list(cells))
+
+    assert status_of(report()) == (GRADED, "")
+    assert status_of(report(CellRun(4, "error", "NameError: x"))) == (GRADED, "")
+    status, why = status_of(report(CellRun(7, "kernel died", "the kernel died")))
+    assert status == KERNEL_DIED and "the kernel died in cell 7" in why
+    status, why = status_of(report(CellRun(3, "timeout", "..."), CellRun(5, NOT_RUN, "..."),
+                                   CellRun(6, NOT_RUN, "...")))
+    assert status == DEADLINE_REACHED and "before cell 5: 2 code cells were not run" in why
+
+
+def test_the_batch_s_exercise_is_the_one_most_submissions_name():
+    assert choose_part(["3-gans", "3-gans", None, "0-getting-started"], None) == "3-gans"
+    assert choose_part(["3-gans"], "0-getting-started") == "0-getting-started"
+    with pytest.raises(ValueError, match="as many submissions answer .* pass --part"):
+        choose_part(["3-gans", "0-getting-started"], None)
+    with pytest.raises(ValueError, match="pass --part"):
+        choose_part([None, "9-unknown"], None)
+
+
+def test_folders_are_searched_but_not_checkpoints_nor_the_results(tmp_path):
+    for name in ("a.ipynb", "sub/b.ipynb", ".ipynb_checkpoints/a-checkpoint.ipynb",
+                 "out/feedback/x.ipynb", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    found = find_submissions([tmp_path, tmp_path / "a.ipynb"], out=tmp_path / "out")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["a.ipynb",
+                                                                         "sub/b.ipynb"]
+
+
+def test_student_ids_come_from_the_pattern_or_the_stem():
+    regex = id_regex(ID_PATTERN)
+    assert student_id(Path("s042_3-gans (1).ipynb"), regex) == ("s042", "")
+    ident, note = student_id(Path("homework.ipynb"), regex)
+    assert ident == "homework" and "does not match --id-pattern" in note
+    assert student_id(Path("homework.ipynb"), None) == ("homework", "")

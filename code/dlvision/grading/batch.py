@@ -251,8 +251,8 @@ def grade_one(source: str, name: str, part: str, timeout: float, deadline: float
     return data
 
 
-def _classify(report: Report) -> tuple[str, str]:
-    """The status of a graded submission, from the cells its report lists."""
+def status_of(report: Report) -> tuple[str, str]:
+    """The status of a graded submission, and why, from the cells its report lists."""
     died = [c for c in report.cells if c.status == "kernel died"]
     not_run = [c for c in report.cells if c.status == "not run"]
     if not_run:
@@ -264,12 +264,11 @@ def _classify(report: Report) -> tuple[str, str]:
     return GRADED, ""
 
 
-def _worker_threads(jobs: int) -> None:
-    """Share the cores among the workers: each kernel's torch gets cores / jobs threads, unless
-    the user said otherwise; more threads than cores only compete."""
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+def _share_cores(threads: int) -> None:
+    """In a worker: its kernel's and sandbox's torch get ``threads`` threads (cores / jobs),
+    unless the user said otherwise; more threads than cores only compete."""
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, threads)
+        os.environ.setdefault(name, str(threads))
 
 
 def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | None = None,
@@ -372,11 +371,12 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
             for key in waiting:
                 done(key, grader(*arguments(key)))
         else:
-            _worker_threads(jobs)
+            workers = min(jobs, len(waiting))
             # Spawned, not forked: a fork of a process that has loaded torch may hang.
-            context = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(min(jobs, len(waiting)),
-                                                        mp_context=context) as pool:
+            with concurrent.futures.ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_share_cores,
+                    initargs=(max(1, (os.cpu_count() or 1) // workers),)) as pool:
                 futures = {pool.submit(grader, *arguments(key)): key for key in waiting}
                 try:
                     for future in concurrent.futures.as_completed(futures):
@@ -392,7 +392,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
 
 def _finish(sub: Submission, report: Report, *, cached: bool) -> None:
     sub.report, sub.cached = report, cached
-    status, why = _classify(report)
+    status, why = status_of(report)
     sub.status = status
     sub.detail = "; ".join(text for text in (why, sub.detail) if text)
 
