@@ -380,7 +380,11 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
                 futures = {pool.submit(grader, *arguments(key)): key for key in waiting}
                 try:
                     for future in concurrent.futures.as_completed(futures):
-                        done(futures[future], future.result())
+                        try:
+                            data = future.result()
+                        except Exception as err:  # a worker killed (memory?): the pool breaks
+                            data = {"error": f"{type(err).__name__}: {err}"}
+                        done(futures[future], data)
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
