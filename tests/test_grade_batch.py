@@ -33,6 +33,7 @@ from dlvision.grading.batch import (
     OTHER_VERSION,
     WRONG_EXERCISE,
     Batch,
+    cacheable,
     choose_part,
     find_submissions,
     grade_batch,
@@ -44,6 +45,7 @@ from dlvision.grading.batch import (
 from dlvision.grading.gradebook import feedback_name, named_mistake, tally_mistakes, write_gradebook
 from dlvision.grading.judge import judge
 from dlvision.grading.observe import observe
+from dlvision.grading.question import PASSED, TIMEOUT, CheckResult
 from dlvision.grading.report import NOT_RUN, CellRun, Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +321,18 @@ def test_a_graded_notebook_says_which_cell_killed_its_kernel_or_the_deadline_lef
     status, why = status_of(report(CellRun(3, "timeout", "..."), CellRun(5, NOT_RUN, "..."),
                                    CellRun(6, NOT_RUN, "...")))
     assert status == DEADLINE_REACHED and "before cell 5: 2 code cells were not run" in why
+
+
+def test_a_grade_cut_short_by_a_time_limit_is_not_cached():
+    def report(results=(), cells=()) -> Report:
+        return Report("x.ipynb", "0-getting-started", list(results), list(cells))
+
+    passed = CheckResult("normalize", PASSED, 2, 2)
+    assert cacheable(report([passed], [CellRun(4, "error", "NameError: x")]))
+    assert cacheable(report([passed], [CellRun(7, "kernel died", "the kernel died")]))
+    assert not cacheable(report([CheckResult("normalize", TIMEOUT, 0, 2, "ran longer")]))
+    assert not cacheable(report([passed], [CellRun(3, "timeout", "ran longer than 120 s")]))
+    assert not cacheable(report([passed], [CellRun(5, NOT_RUN, "the deadline")]))
 
 
 def test_the_batch_s_exercise_is_the_one_most_submissions_name():

@@ -235,8 +235,9 @@ def write_atomically(path: Path, text: str) -> None:
 def grade_one(source: str, name: str, part: str, timeout: float, deadline: float,
               entry: str) -> dict[str, Any]:
     """Grade one submission as ``dlvision grade`` does, from a private copy named ``name``,
-    and write its report to the cache ``entry`` before returning it (as ``to_dict``). Runs in
-    a worker process: an exception is returned as ``{"error": ...}``, not raised."""
+    and write its report to the cache ``entry`` (if ``cacheable``) before returning it (as
+    ``to_dict``). Runs in a worker process: an exception is returned as ``{"error": ...}``,
+    not raised."""
     from .runner import grade_notebook
 
     try:
@@ -247,8 +248,20 @@ def grade_one(source: str, name: str, part: str, timeout: float, deadline: float
     except Exception as err:  # e.g. a kernel that could not start: not the student's fault
         return {"error": f"{type(err).__name__}: {err}"}
     data = report.to_dict()
-    write_atomically(Path(entry), json.dumps(data, ensure_ascii=False))
+    if cacheable(report):
+        write_atomically(Path(entry), json.dumps(data, ensure_ascii=False))
     return data
+
+
+def cacheable(report: Report) -> bool:
+    """Whether a grade depends on the submission alone: not when a time limit cut a cell, the
+    notebook or an answer short, since that also depends on how busy the machine was. Such a
+    grade is run again by the next batch."""
+    from .question import TIMEOUT
+    from .report import NOT_RUN
+
+    return (all(r.status != TIMEOUT for r in report.results)
+            and all(c.status not in ("timeout", NOT_RUN) for c in report.cells))
 
 
 def status_of(report: Report) -> tuple[str, str]:
