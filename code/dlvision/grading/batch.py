@@ -302,6 +302,10 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
     progress : called with each submission once it has its status, cached ones included.
     grader : ``grade_one`` or a stand-in with its signature (tests).
 
+    With ``jobs`` > 1 the workers are spawned processes, which import the caller's main
+    module: a script that calls this needs the ``if __name__ == "__main__":`` guard (else every
+    submission is a "grader error").
+
     Nothing under ``paths`` is ever written. Ctrl-C stops the batch: the grades finished by
     then stay in the cache and the ``Batch`` says ``interrupted``.
     """
