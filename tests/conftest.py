@@ -20,7 +20,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 # The modules that take longest, run first: with two workers (``make unit`` runs pytest-xdist,
 # one worker per module), a long module started last would finish alone at the end.
-LONGEST_FIRST = ("test_grading_notebooks.py", "test_grading_sandbox.py", "test_gan_training.py")
+LONGEST_FIRST = ("test_grading_notebooks.py", "test_grade_batch.py", "test_grading_sandbox.py",
+                 "test_gan_training.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -1,7 +1,11 @@
+import csv
 import subprocess
 import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
+import pytest
 from test_real_data import jpeg, scene_tree, write_mnist_split
 
 from dlvision import __version__
@@ -163,3 +167,83 @@ def test_labels_must_match_the_checkpoint_s_kind(capsys, tmp_path):
     for spec in ["", "10", "a", "9-0", "1,,2", "-3", "3-", "0-9-9"]:
         assert main(["sample", str(cdcgan), "--labels", spec, "--out", out]) == 2
         assert f"--labels {spec!r} is not a list of digits" in capsys.readouterr().err
+
+
+# `dlvision grade` on a class: what the command line refuses, and a class that needs no kernel.
+
+
+def grade_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``dlvision grade ARGS``: the exit status (argparse's own exit included), stdout, stderr."""
+    try:
+        code = main(["grade", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str, *fix: str) -> None:
+    [line] = err.splitlines()
+    assert line.startswith("dlvision grade: error: ") and all(text in line for text in fix), err
+
+
+@pytest.fixture
+def broken_class(tmp_path) -> Path:
+    """Three files the grader refuses before any kernel starts."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ann_1.ipynb").write_bytes(b"")
+    (folder / "bob_1.ipynb").write_bytes(b'{"cells": [')
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["dlvision"] = {"part": "3-gans"}
+    nbformat.write(nb, folder / "cy_1.ipynb")
+    return folder
+
+
+@pytest.mark.parametrize(("args", "fix"), [
+    (["x.ipynb", "--frobnicate"], ["unrecognized arguments: --frobnicate",
+                                   "see `dlvision grade --help`"]),
+    ([], ["NOTEBOOK", "see `dlvision grade --help`"]),
+    (["{class}"], ["pass --out DIR"]),
+    (["{class}/ann_1.ipynb", "{class}/bob_1.ipynb"], ["pass --out DIR"]),
+    (["{class}", "--out", "{class}/ann_1.ipynb/results"], ["cannot write in --out",
+                                                           "choose a folder"]),
+    (["{empty}", "--out", "{tmp}/out"], ["no .ipynb file in the folder", "give the folder"]),
+    (["{tmp}/nowhere", "--out", "{tmp}/out"], ["no file or folder", "nowhere"]),
+    (["{class}", "--out", "{tmp}/out", "--json", "r.json"], ["leave out --json"]),
+    (["{class}", "--out", "{tmp}/out", "--jobs", "0"], ["--jobs", "at least 1"]),
+    (["{class}", "--out", "{tmp}/out", "--id-pattern", "(x"], ["not a regular expression"]),
+    (["{class}", "--out", "{tmp}/out", "--id-pattern", "^[a-z]+"], ["no group named id",
+                                                                    "(?P<id>"]),
+    (["{class}", "--out", "{tmp}/out", "--part", "9-nope"], ["unknown exercise"]),
+    (["{class}/ann_1.ipynb", "--out", "{tmp}/out"], ["pass --part"]),  # no metadata to read
+])
+def test_bad_grade_input_is_one_line_naming_the_fix_and_exit_2(capsys, tmp_path, broken_class,
+                                                               args, fix):
+    (tmp_path / "empty").mkdir()
+    before = {p: p.read_bytes() for p in broken_class.iterdir()}
+    args = [a.format(tmp=tmp_path, empty=tmp_path / "empty", **{"class": broken_class})
+            for a in args]
+    code, out, err = grade_cli(capsys, *args)
+    assert code == 2 and out == ""
+    one_line_error(err, *fix)
+    assert {p: p.read_bytes() for p in broken_class.iterdir()} == before
+
+
+def test_a_class_of_broken_files_gets_a_row_each_and_no_kernel(capsys, tmp_path, broken_class):
+    before = {p: p.read_bytes() for p in broken_class.iterdir()}
+    out = tmp_path / "results"
+    code, printed, _ = grade_cli(capsys, str(broken_class), "--out", str(out), "--part",
+                                 "0-getting-started", "--id-pattern", r"^(?P<id>[a-z]+)_")
+    assert code == 0
+    assert "3 submissions, 0 graded (0 notebooks run" in printed
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        rows = {row["id"]: row for row in csv.DictReader(stream)}
+    assert {i: r["status"] for i, r in rows.items()} == {
+        "ann": "not a notebook", "bob": "not a notebook", "cy": "wrong exercise"}
+    assert "is exercise 3-gans" in rows["cy"]["detail"]
+    assert all(r["total"] == "" and r["max"] == "5" for r in rows.values())
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [
+        "ann.html", "ann.md", "bob.html", "bob.md", "cy.html", "cy.md"]
+    assert "No submission was graded." in (out / "summary.md").read_text(encoding="utf-8")
+    assert {p: p.read_bytes() for p in broken_class.iterdir()} == before

@@ -107,19 +107,95 @@ def _assign(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grading.report import format_report
-    from .grading.runner import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, grade_notebook
+    from .grading.runner import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     deadline = DEFAULT_DEADLINE if args.deadline is None else args.deadline
     for option, seconds in (("--timeout", timeout), ("--deadline", deadline)):
         if not seconds > 0:
             raise ValueError(f"{option} must be a positive number of seconds, got {seconds:g}")
-    report = grade_notebook(args.notebook, timeout=timeout, deadline=deadline, part=args.part,
-                            executed=args.executed)
+    if args.out is None:
+        if len(args.submissions) > 1 or Path(args.submissions[0]).is_dir():
+            raise ValueError("grading several notebooks writes grades.csv, feedback and a "
+                             "summary into a folder: pass --out DIR")
+        for option in ("jobs", "id_pattern"):
+            if getattr(args, option) is not None:
+                raise ValueError(f"--{option.replace('_', '-')} is for grading a class: "
+                                 "pass --out DIR too")
+        return _grade_one(args, timeout, deadline)
+    for option in ("json", "executed"):
+        if getattr(args, option) is not None:
+            raise ValueError(f"--{option} is for one notebook; grading with --out writes "
+                             f"grades.csv and feedback/ instead: leave out --{option}")
+    return _grade_class(args, timeout, deadline)
+
+
+def _grade_one(args: argparse.Namespace, timeout: float, deadline: float) -> int:
+    from .grading.report import format_report
+    from .grading.runner import grade_notebook
+
+    report = grade_notebook(args.submissions[0], timeout=timeout, deadline=deadline,
+                            part=args.part, executed=args.executed)
     print(format_report(report))
     if args.json:
         report.write_json(args.json)
+    return 0
+
+
+def writable_folder(path: str) -> Path:
+    """``path`` as a folder this process can write in (made if need be); a ``ValueError``
+    naming the fix when it cannot be."""
+    import tempfile
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write in --out {path} ({err.strerror or err}): choose a "
+                         "folder you may write in, outside the submissions") from err
+    return folder
+
+
+def _grade_class(args: argparse.Namespace, timeout: float, deadline: float) -> int:
+    from tqdm import tqdm
+
+    from .grading.batch import WITH_POINTS, find_submissions, grade_batch, id_regex
+    from .grading.gradebook import write_gradebook
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs is the number of notebooks graded at once: at least 1, "
+                         f"got {args.jobs}")
+    id_regex(args.id_pattern)  # a bad pattern fails before anything is written
+    files = find_submissions(args.submissions, args.out)
+    out = writable_folder(args.out)
+    with tqdm(total=len(files), unit="notebook", desc="grading", file=sys.stderr,
+              disable=None) as bar:  # None: no bar when stderr is not a terminal
+        def progress(sub) -> None:
+            bar.update()
+            score = f" {sub.report.score}/{sub.report.max_score}" if sub.report else ""
+            bar.set_postfix_str(f"{sub.path.name}: {sub.status}{score}", refresh=False)
+            if bar.disable:  # a log, not a terminal: a line per submission instead
+                print(f"{bar.n}/{bar.total} {sub.path.name}: {sub.status}{score}"
+                      f"{' (cached)' if sub.cached else ''}", file=sys.stderr)
+
+        batch = grade_batch(args.submissions, out, part=args.part, id_pattern=args.id_pattern,
+                            jobs=args.jobs, timeout=timeout, deadline=deadline,
+                            progress=progress)
+    if batch.interrupted:
+        print(f"dlvision grade: interrupted; the {batch.graded_now} grades finished are kept "
+              f"in {out / '.cache'}: run the same command again to grade the rest",
+              file=sys.stderr)
+        return 130
+    write_gradebook(batch, out)
+    graded = sum(s.status in WITH_POINTS for s in batch.submissions)
+    cached = sum(s.cached for s in batch.submissions)
+    per = f", {batch.seconds / batch.graded_now:.1f} s each" if batch.graded_now else ""
+    print(f"exercise {batch.part}: {len(batch.submissions)} submissions, {graded} graded "
+          f"({batch.graded_now} notebooks run in {batch.seconds:.0f} s{per}; {cached} from "
+          f"the cache); wrote {out / 'grades.csv'}, {out / 'summary.md'} (.html) and "
+          f"{out / 'feedback'}/")
     return 0
 
 
@@ -221,8 +297,16 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line that names the fix (argparse's own print the usage
+    first), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dlvision", description="Companion tool of the course 'Deep learning for computer "
         "vision'.")
     parser.add_argument("--version", action="version", version=f"dlvision {__version__}")
@@ -253,25 +337,41 @@ def build_parser() -> argparse.ArgumentParser:
     assign.set_defaults(run=_assign)
 
     grade = commands.add_parser(
-        "grade", help="grade an exercise notebook; the file is never modified",
-        description="Execute a copy of NOTEBOOK in the mini profile, saving each answer after "
-        "the cell that defines it, then check every answer of its exercise; print a table of "
-        "points and feedback. The exit status is 0 whatever the score, 2 when NOTEBOOK cannot "
-        "be graded at all.")
-    grade.add_argument("notebook", help="the .ipynb file to grade")
+        "grade", help="grade an exercise notebook, or a whole class; no submission is modified",
+        description="Execute a copy of each notebook in the mini profile, in its own kernel, "
+        "saving each answer after the cell that defines it, then check every answer of its "
+        "exercise. One NOTEBOOK: print a table of points and feedback. With --out DIR, any "
+        "number of notebooks (files, or folders searched for *.ipynb) of one exercise: write "
+        "DIR/grades.csv, DIR/feedback/<id>.md and .html, and DIR/summary.md and .html with "
+        "the mistakes the class made most; grades are cached in DIR/.cache, so running again "
+        "grades only new submissions. The exit status is 0 whatever the scores, 2 when the "
+        "input cannot be graded at all, 130 when interrupted.")
+    grade.add_argument("submissions", nargs="+", metavar="NOTEBOOK",
+                       help="the .ipynb file to grade; with --out, files and folders")
+    grade.add_argument("--out", metavar="DIR", default=None,
+                       help="grade a class: write grades.csv, feedback/ and summary into DIR")
+    grade.add_argument("--jobs", metavar="N", type=int, default=None,
+                       help="with --out: notebooks graded at once, each in its own kernel "
+                       "(default: the number of cores)")
+    grade.add_argument("--id-pattern", metavar="REGEX", default=None,
+                       help="with --out: where the student id is in a file's name, a regular "
+                       "expression with a group named id, e.g. '^(?P<id>[^_]+)_' (default: "
+                       "the whole name without .ipynb)")
     grade.add_argument("--json", metavar="FILE", default=None,
-                       help="also write the report as JSON (score, max_score, questions)")
+                       help="one notebook: also write the report as JSON (score, max_score, "
+                       "questions)")
     grade.add_argument("--timeout", metavar="S", type=float, default=None,
                        help="seconds each cell may run (default: 120; a cell that imports gets "
                        "at least 60); an answer gets at most 20 on the checks' inputs")
     grade.add_argument("--deadline", metavar="S", type=float, default=None,
-                       help="seconds the whole notebook may run (default: 600); the cells left "
+                       help="seconds each notebook may run (default: 600); the cells left "
                        "then are reported as not run, and the answers saved before are checked")
     grade.add_argument("--part", default=None,
                        help="the exercise (e.g. 0-getting-started); default: the notebook's "
-                       "metadata, else its file name")
+                       "metadata, else its file name; with --out, the exercise most "
+                       "submissions' metadata name (the others are 'wrong exercise')")
     grade.add_argument("--executed", metavar="FILE", default=None,
-                       help="save the executed copy, with its outputs, to FILE")
+                       help="one notebook: save the executed copy, with its outputs, to FILE")
     grade.set_defaults(run=_grade)
 
     train = commands.add_parser(
@@ -314,12 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="samples.npz", help="the .npz file to write")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.set_defaults(run=_sample)
+    for command in commands.choices.values():  # so that main can say which --help to read
+        command.set_defaults(parser=command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's parser, which knows the options it lacks
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as err:
