@@ -9,7 +9,7 @@ its exercise in Google Colab, in an environment holding only what Colab already 
 3. Each solution notebook runs top to bottom (nbclient, no time limit per cell) with that first
    cell added where ``dlvision assign`` puts it, its text made by ``install_cell_source``, so
    the package is installed exactly as in Colab: ``%pip install "dlvision @ git+URL@REV"``,
-   the URL being this clone (``git+file://``) and the revision its HEAD commit.
+   the URL being this clone (``git+file://localhost/…``) and the revision its HEAD commit.
 4. Every ``check(...)`` must show ``✔ <question>: passed``; a cell that raises, or a check that
    does not pass, fails the rehearsal, naming the notebook and the cell.
 
@@ -175,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         # install_cell_source reads the repository from a _config.yml: one naming this clone.
+        # pip refuses a URL without a host (git+file:///path): git reads file://localhost/path.
         config = Path(folder) / "_config.yml"
-        config.write_text(json.dumps({"repository": {"url": f"file://{REPO}",
+        config.write_text(json.dumps({"repository": {"url": f"file://localhost{REPO}",
                                                      "branch": commit}}))
         workdir = OUT / "content"  # Colab's working folder is /content
         workdir.mkdir(exist_ok=True)
