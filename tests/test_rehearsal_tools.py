@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from dlvision.assign import INSTALL_CELL_ID, install_cell_source
 from dlvision.grading import check
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from rehearsal_common import check_problems, checked_questions, peak_rss
+from rehearsal_common import check_problems, checked_questions, cpu_seconds, peak_rss
 from rehearse_notebooks import PRETEND_COLAB, with_install_cell
 
 
@@ -87,3 +88,11 @@ def test_the_startup_file_makes_the_install_cell_believe_it_is_in_colab():
         sys.modules.pop("google.colab", None)
         if saved is not None:
             sys.modules["google.colab"] = saved
+
+
+def test_cpu_seconds_grow_with_the_work_this_process_does():
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # busy: 0.3 s of CPU
+        pass
+    assert cpu_seconds(os.getpid()) - before >= 0.2  # ticks are 10 ms

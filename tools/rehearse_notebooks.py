@@ -46,6 +46,7 @@ from rehearsal_common import (
     NotebookResult,
     check_problems,
     checked_questions,
+    cpu_seconds,
     data_dir,
     fresh_venv,
     head_commit,
@@ -141,7 +142,8 @@ def run_notebook(notebook: nbformat.NotebookNode, name: str, workdir: Path) -> N
                                 f"{str(error).strip().splitlines()[-1]}")
                 break
         seconds = time.perf_counter() - start
-        rss = peak_rss(client.km.provisioner.pid)
+        pid = client.km.provisioner.pid
+        rss, cpu = peak_rss(pid), cpu_seconds(pid)
     checks = passed = 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -151,7 +153,7 @@ def run_notebook(notebook: nbformat.NotebookNode, name: str, workdir: Path) -> N
         checks += len(questions)
         passed += len(questions) - sum("shows no passing verdict" in p for p in found)
         problems += [f"cell {index} ({cell.get('id')}): {p}" for p in found]
-    return NotebookResult(name, seconds, rss, checks, passed, problems)
+    return NotebookResult(name, seconds, cpu, rss, checks, passed, problems)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 install = next(c for c in notebook.cells if c.get("id") == INSTALL_CELL_ID)
                 install_seconds = cell_seconds(install)
             results.append(result)
-            print(f"  {result.seconds:.0f} s, kernel peak {result.peak_rss_bytes / GiB:.2f} GiB,"
+            print(f"  {result.seconds:.0f} s ({result.cpu_seconds:.0f} s of CPU), kernel peak "
+                  f"{result.peak_rss_bytes / GiB:.2f} GiB,"
                   f" {result.checks_passed}/{result.checks} checks passed"
                   + "".join(f"\n  FAILED: {p}" for p in result.problems), flush=True)
 
