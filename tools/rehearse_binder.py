@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -332,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-environment", action="store_true",
                         help="keep the environment of the last run (for working on this "
                              "script; the rehearsal proper builds a fresh one)")
+    parser.add_argument("--only", choices=("solutions", "slider"),
+                        help="run one of the two halves (for working on this script)")
     args = parser.parse_args(argv)
+    # Stopped from outside (CI's time limit, kill), still close the browser and the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for program in (CHROMIUM, CHROMEDRIVER):
         if not os.path.exists(program):
             raise SystemExit(f"{program} is missing: apt-get install chromium chromium-driver")
@@ -358,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     driver = browser()
     results, slider_problems = [], []
     try:
-        for solution in sorted((repo / "solutions").glob("*.ipynb")):
+        solutions = sorted((repo / "solutions").glob("*.ipynb"))
+        for solution in solutions if args.only != "slider" else []:
             path = str(solution.relative_to(repo))
             print(f"{path} ...", flush=True)
             result = rehearse_solution(driver, server, repo, path)
@@ -368,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result.peak_rss_bytes / GiB:.2f} GiB, {result.checks_passed}/"
                   f"{result.checks} checks passed"
                   + "".join(f"\n  FAILED: {p}" for p in result.problems), flush=True)
-        print(f"{CHAPTER} (slider) ...", flush=True)
-        slider_problems = rehearse_slider(driver, server, repo)
+        if args.only != "solutions":
+            print(f"{CHAPTER} (slider) ...", flush=True)
+            slider_problems = rehearse_slider(driver, server, repo)
     finally:
         driver.quit()
         server.stop()
