@@ -79,11 +79,19 @@ def build_environment(repo: Path, venv: Path) -> Path:
     python = fresh_venv(venv)
     seconds = pip_install(python, ["-r", str(venv.parent / "requirements-here.txt")])
     print(f"  binder/requirements.txt: {seconds:.0f} s", flush=True)
-    env = os.environ | {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env = os.environ | {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+                        **jupyter_dirs()}  # postBuild's Jupyter settings, where the server reads
     start = time.perf_counter()
     run(["bash", repo / "binder" / "postBuild"], env=env, cwd=repo)
     print(f"  binder/postBuild: {time.perf_counter() - start:.0f} s", flush=True)
     return venv / "bin"
+
+
+def jupyter_dirs() -> dict[str, str]:
+    """Jupyter's settings and runtime folders, inside the rehearsal's: Binder's home is its
+    own, and this machine's user settings must neither leak in nor be written."""
+    return {"JUPYTER_CONFIG_DIR": str(OUT / "jupyter-config"),
+            "JUPYTER_RUNTIME_DIR": str(OUT / "jupyter-runtime")}
 
 
 def free_port() -> int:
@@ -105,9 +113,7 @@ class Server:
                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}"]
         if os.geteuid() == 0:  # CI runs as root; Binder does not
             command.append("--allow-root")
-        env = os.environ | {"DLVISION_DATA": str(data_dir()),
-                            "JUPYTER_CONFIG_DIR": str(OUT / "jupyter-config"),
-                            "JUPYTER_RUNTIME_DIR": str(OUT / "jupyter-runtime")}
+        env = os.environ | {"DLVISION_DATA": str(data_dir()), **jupyter_dirs()}
         env.pop("DLVISION_STATIC_WIDGETS", None)  # a live notebook: the sliders are widgets
         self.log = log.open("w")
         self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self.log,
