@@ -204,8 +204,16 @@ return indicator ? indicator.getAttribute('data-status') : null;
 def open_notebook(driver, server: Server, path: str) -> None:
     """Open ``path`` as the launch button does (``/tree/<path>``) and wait for an idle kernel."""
     driver.get(f"{server.url}/tree/{path}?token={server.token}")
-    wait_for(driver, lambda: driver.execute_script(KERNEL_STATUS) == "idle"
-             and driver.execute_script(CELLS), f"{path}: the notebook and its kernel")
+
+    def ready() -> bool:
+        if driver.find_elements("css selector", ".jp-FileEditor"):
+            driver.save_screenshot(str(OUT / "opened-as-text.png"))
+            raise RuntimeError(f"{path} opened in the text editor, not as a notebook (see "
+                               "opened-as-text.png)")
+        return driver.execute_script(KERNEL_STATUS) == "idle" and bool(
+            driver.execute_script(CELLS))
+
+    wait_for(driver, ready, f"{path}: the notebook and its kernel")
 
 
 def wait_for(driver, ready, what: str, progress=None) -> None:
@@ -298,9 +306,9 @@ return {value: (cell.querySelector('.widget-readout') || {}).textContent,
 
 
 def rehearse_slider(driver, server: Server, repo: Path) -> list[str]:
-    """Move the chapter's slider one step: the image shown must change. Problems found."""
+    """Move the chapter's slider: the image shown must change. Problems found."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.action_chains import ActionChains
 
     twin = Path("notebooks") / f"{CHAPTER}.ipynb"
     path = str(twin if (repo / twin).exists() else Path("book") / f"{CHAPTER}.md")
@@ -315,8 +323,14 @@ def rehearse_slider(driver, server: Server, repo: Path) -> list[str]:
                                                   ".widget-slider .noUi-handle")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
     driver.save_screenshot(str(OUT / "slider-before.png"))
-    handle.click()
-    handle.send_keys(Keys.ARROW_RIGHT)  # one value up; the panel redraws on release
+    # Drag the handle a third of the track towards its farther end, as a person would; the
+    # slider snaps to a value, and the panel redraws when the handle is released.
+    track = driver.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) "
+                                                 ".widget-slider .noUi-target")
+    offset = track.size["width"] // 3
+    if handle.location["x"] > track.location["x"] + track.size["width"] / 2:
+        offset = -offset
+    ActionChains(driver).click_and_hold(handle).move_by_offset(offset, 0).release().perform()
 
     def redrawn() -> bool:
         now = driver.execute_script(SLIDER_IMAGES)
