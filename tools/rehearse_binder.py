@@ -307,8 +307,8 @@ return {value: (cell.querySelector('.widget-readout') || {}).textContent,
 
 def rehearse_slider(driver, server: Server, repo: Path) -> list[str]:
     """Move the chapter's slider: the image shown must change. Problems found."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
 
     twin = Path("notebooks") / f"{CHAPTER}.ipynb"
     path = str(twin if (repo / twin).exists() else Path("book") / f"{CHAPTER}.md")
