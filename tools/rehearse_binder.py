@@ -195,6 +195,10 @@ return Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidde
       .map(o => o.textContent).join('\\n'),
   }));
 """
+KERNEL_NAME = """
+const name = document.querySelector('[data-jp-item-name="kernelName"]');
+return name ? name.textContent : null;
+"""
 KERNEL_STATUS = """
 const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
 return indicator ? indicator.getAttribute('data-status') : null;
@@ -210,8 +214,14 @@ def open_notebook(driver, server: Server, path: str) -> None:
             driver.save_screenshot(str(OUT / "opened-as-text.png"))
             raise RuntimeError(f"{path} opened in the text editor, not as a notebook (see "
                                "opened-as-text.png)")
-        return driver.execute_script(KERNEL_STATUS) == "idle" and bool(
-            driver.execute_script(CELLS))
+        accept = driver.find_elements("css selector", ".jp-Dialog .jp-mod-accept")
+        if accept:  # "Select Kernel": take the one offered, as a student would
+            accept[0].click()
+            return False
+        kernel = driver.execute_script(KERNEL_NAME) or ""
+        return (driver.execute_script(KERNEL_STATUS) == "idle"
+                and kernel.strip() not in ("", "No Kernel")
+                and any(cell["code"] for cell in driver.execute_script(CELLS)))
 
     wait_for(driver, ready, f"{path}: the notebook and its kernel")
 
@@ -251,8 +261,8 @@ def run_all(driver, what: str) -> tuple[list[dict], float]:
         # below keep [ ]: the notebook is then done too, and the error is reported.
         cells = [c for c in driver.execute_script(CELLS) if c["code"]]
         prompts = [c["prompt"].strip() for c in cells]
-        finished = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts) or any(
-            TRACEBACK in c["output"] for c in cells)
+        numbered = bool(cells) and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+        finished = numbered or any(TRACEBACK in c["output"] for c in cells)
         return (driver.execute_script(KERNEL_STATUS) == "idle" and "[*]:" not in prompts
                 and finished)
 
