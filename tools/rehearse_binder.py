@@ -415,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
              f"the kernel pinned to one core; environment built in {build_seconds:.0f} s "
              f"(this machine's Python {sys.version.split()[0]}).",
              "Slider (" + CHAPTER + "): "
-             + ("moving it changed the image." if not slider_problems
+             + ("not rehearsed (--only solutions)." if args.only == "solutions"
+                else "moving it changed the image." if not slider_problems
                 else "FAILED: " + "; ".join(slider_problems))]
     report = write_report(OUT, "Binder rehearsal", results, notes)
     print(report.read_text())
