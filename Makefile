@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: book test lint unit site venv exercises clean rehearse-full
+.PHONY: book test lint unit site venv exercises clean rehearse-full rehearse-notebooks \
+	rehearse-binder
 
 venv: $(STAMP)
 
@@ -48,6 +49,16 @@ test: lint book
 # sizes, into _build/rehearsal/: proves that every chapter runs in full, not its numbers.
 rehearse-full: $(STAMP)
 	$(PY) -m dlvision.rehearsal
+
+# The students' two paths (tools/): Colab, each solution run in a fresh environment holding
+# only Colab's packages, the package installed by the exercises' own first cell; Binder,
+# binder/'s environment served by Notebook 7 and driven in headless Chromium. Results, times,
+# memory and screenshots in _build/rehearsal-notebooks/ and _build/rehearsal-binder/.
+rehearse-notebooks: $(STAMP)
+	$(PY) tools/rehearse_notebooks.py
+
+rehearse-binder: $(STAMP)
+	$(PY) tools/rehearse_binder.py
 
 exercises: $(STAMP)
 	$(VENV)/bin/dlvision assign
