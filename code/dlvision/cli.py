@@ -117,6 +117,7 @@ def _grade(args: argparse.Namespace) -> int:
             raise ValueError(f"{option} must be a positive number of seconds, got {seconds:g}")
     report = grade_notebook(args.notebook, timeout=timeout, deadline=deadline, part=args.part,
                             executed=args.executed)
+    report.feedback = args.feedback
     print(format_report(report))
     if args.json:
         report.write_json(args.json)
@@ -269,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "metadata, else its file name")
     grade.add_argument("--executed", metavar="FILE", default=None,
                        help="save the executed copy, with its outputs, to FILE")
+    grade.add_argument("--feedback", choices=("full", "mistakes", "scores"), default="full",
+                       help="what the report says of each answer: full, the mistake and the "
+                       "hint with its code, as check() shows in the notebook (default); "
+                       "mistakes, the mistake in words without code; scores, the points only")
     grade.set_defaults(run=_grade)
 
     train = commands.add_parser(
