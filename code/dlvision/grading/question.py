@@ -232,15 +232,18 @@ def chain_note(verdict: CheckResult, upstream: Mapping[str, CheckResult]) -> str
     are ``upstream`` (answer's name -> verdict). Empty when there is nothing to say."""
     failing = [(name, upstream[name]) for name in verdict.substituted
                if name in upstream and not upstream[name].passed]
-    if not failing:
+    if not failing or verdict.status in (NOT_ANSWERED, MISSING):  # nothing checked to explain
         return ""
-    yours = "; ".join(
-        f"your `{name}` " + ("is wrong" if v.status == WRONG else f"does not pass ({v.status})")
-        + f" (question {v.question})" for name, v in failing)
+    states = {WRONG: "is wrong", ERROR: "has an error", NOT_ANSWERED: "is not answered yet",
+              MISSING: "is missing", TIMEOUT: "runs too long"}
+    yours = "; ".join(f"your `{name}` {states.get(v.status, v.status)} (question {v.question})"
+                      for name, v in failing)
     it = "it" if len(failing) == 1 else "them"
     names = " and ".join(f"`{name}`" for name, _ in failing)
     checked = f"`{verdict.question}` was checked with the course's {names} in place of yours"
     if verdict.passed:
         return f"{yours}: fix {it} first, since this answer calls {it} ({checked})"
-    return (f"{yours}: fix {it} first; {checked}, so the mistake above is in this answer "
-            "itself")
+    if verdict.status in (WRONG, ERROR, TIMEOUT):
+        return (f"{yours}: fix {it} first; {checked}, so the mistake above is in this answer "
+                "itself")
+    return f"{yours}: fix {it} first ({checked})"

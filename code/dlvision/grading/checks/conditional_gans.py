@@ -12,6 +12,8 @@
   registration order works).
 - ``labelled-grid``: ten rows, one per digit, of the images of the same noise vectors: row r,
   column c is G(z_c, r), drawn in eval mode (reference: the same with the package's generator).
+  It calls the notebook's ``one_hot``, and is checked with the course's in its place
+  (``Question.uses``): a wrong one-hot costs its own point only.
 """
 
 from __future__ import annotations

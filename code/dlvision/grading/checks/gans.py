@@ -13,7 +13,9 @@ and one step of training.
   register its layers in any arrangement and use functional activations.
 - ``training-step``: one step of the course's algorithm, k_D updates of D then k_G updates of
   G, judged by both networks' weights afterwards and the losses returned (reference:
-  ``_reference_step`` below, the package's losses in the course's order).
+  ``_reference_step`` below, the package's losses in the course's order). The step runs with
+  the course's losses in place of the notebook's (``Question.uses``): a wrong loss costs the
+  loss's points only.
 
 The losses' package functions, the package's generator class as a whole and the check's own
 step are refused to the answers while they are checked (``Question.refuses``). The networks of

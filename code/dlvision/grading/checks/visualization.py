@@ -14,6 +14,10 @@ maps, fooling images and class visualization.
   (reference: ``dlvision.visualize.jitter`` and ``gaussian_blur`` around the step, as
   ``class_visualization`` does).
 
+The fooling loop and the regularized step call the notebook's own steps: they are checked with
+the course's steps in their place (``Question.uses``, the private ``_course_fooling_step`` and
+``_course_class_step``), so that a wrong step costs its own points only.
+
 The package's own implementations of what each question asks are refused to the answers while
 they are checked (``Question.refuses``); ``gaussian_blur``, which the notebook hands to the
 student, is not. Every network is a tiny convolutional classifier with random weights (five
