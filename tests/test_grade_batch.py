@@ -39,13 +39,15 @@ from dlvision.grading.batch import (
     grade_batch,
     grade_one,
     id_regex,
+    report_dict,
+    report_from_dict,
     status_of,
     student_id,
 )
 from dlvision.grading.gradebook import feedback_name, named_mistake, tally_mistakes, write_gradebook
 from dlvision.grading.judge import judge
 from dlvision.grading.observe import observe
-from dlvision.grading.question import PASSED, TIMEOUT, CheckResult
+from dlvision.grading.question import FEEDBACK_LEVELS, PASSED, TIMEOUT, CheckResult
 from dlvision.grading.report import NOT_RUN, CellRun, Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -333,6 +335,18 @@ def test_a_grade_cut_short_by_a_time_limit_is_not_cached():
     assert not cacheable(report([CheckResult("normalize", TIMEOUT, 0, 2, "ran longer")]))
     assert not cacheable(report([passed], [CellRun(3, "timeout", "ran longer than 120 s")]))
     assert not cacheable(report([passed], [CellRun(5, NOT_RUN, "the deadline")]))
+
+
+def test_a_cached_grade_keeps_every_feedback_level():
+    wrong = CheckResult("normalize", "wrong", 0, 2, "the mean is 0.5, expected 0: hint: x - m",
+                        mistake="the mean is 0.5, expected 0")
+    replaced_later = CheckResult("gray-to-rgb", PASSED, 1, 1, "replaced in cell 9")
+    original = Report("x.ipynb", "0-getting-started", [wrong, replaced_later])
+    again = report_from_dict(json.loads(json.dumps(report_dict(original))))
+    for level in FEEDBACK_LEVELS:
+        assert [r.feedback(level) for r in again.results] == \
+            [r.feedback(level) for r in original.results], level
+    assert again.results[0].feedback("mistakes") == "the mean is 0.5, expected 0"
 
 
 def test_the_batch_s_exercise_is_the_one_most_submissions_name():

@@ -7,6 +7,7 @@ of the solution notebooks, read from them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import re
@@ -18,8 +19,11 @@ import numpy as np
 import pytest
 import torch
 from mutants import ALTERNATIVES, MUTANTS
+from mutants import conditional_gans as cg_mutants
+from mutants import gans as gans_mutants
 from mutants import getting_started as gs_mutants
 from mutants import transfer_learning as tl_mutants
+from mutants import visualization as vis_mutants
 from sklearn.decomposition import PCA
 
 from dlvision.data import normalize, to_rgb
@@ -28,6 +32,7 @@ from dlvision.gan.conditional import ConditionalGenerator, label_maps, one_hot
 from dlvision.grading import PARTS, QUESTIONS, check, get_part
 from dlvision.grading.checks import PART_MODULES
 from dlvision.grading.checks.gans import _reference_step
+from dlvision.grading.judge import judge
 from dlvision.grading.observe import (
     Opaque,
     ReferenceRefused,
@@ -38,7 +43,16 @@ from dlvision.grading.observe import (
     refusing,
     to_data,
 )
-from dlvision.grading.question import ERROR, NOT_ANSWERED, PASSED, WRONG
+from dlvision.grading.question import (
+    ERROR,
+    FULL,
+    MISTAKES,
+    NOT_ANSWERED,
+    PASSED,
+    SCORES,
+    WRONG,
+)
+from dlvision.grading.report import Report, format_report
 from dlvision.models import parameters_per_layer
 from dlvision.transfer import extract_features, preprocess, svm_accuracy, truncate
 from dlvision.visualize import class_visualization_step, fooling_step, saliency_map
@@ -513,3 +527,167 @@ def test_answers_built_from_torchvision_and_sklearn_pieces_pass():
                              ("l2-features", tl_mutants.features_with_sklearn),
                              ("pca-features", pca_features)]:
         assert check(question, answer).passed, question
+
+
+# --- one mistake costs once: an answer built on another is checked with the course's ----------
+
+
+def _names_used(answer) -> set[str]:
+    """The global names an answer's code reads: its functions', nested ones' and, for a
+    class, its methods'."""
+    functions = [v for v in vars(answer).values() if callable(v)] \
+        if isinstance(answer, type) else [answer]
+    names: set[str] = set()
+    codes = [f.__code__ for f in functions if hasattr(f, "__code__")]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if isinstance(c, type(code))]
+    return names
+
+
+def _question_named(name: str):
+    [question] = [q for q in QUESTIONS.values() if q.name == name]
+    return question
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_every_answer_built_on_another_declares_it(part):
+    """Each solution that calls another answer of its exercise by name declares it in
+    ``Question.uses``, with a course version the question does not refuse."""
+    questions = PARTS[part].questions
+    answers = {q.name for q in questions}
+    for q in questions:
+        called = _names_used(SOLUTIONS[q.id]) & (answers - {q.name})
+        assert called == set(q.uses), (q.id, called, set(q.uses))
+        assert not {id(f) for f in q.uses.values()} & {id(f) for f in q.refuses}, q.id
+
+
+# (question, the answer it calls, a wrong version of that answer): every mutant of the answer
+# called, in place of the solution's, in the namespace of the solution built on it.
+CHAINED = [(q.id, name, mutant) for q in sorted(QUESTIONS.values(), key=lambda q: q.id)
+           for name in sorted(q.uses) for mutant in MUTANTS[_question_named(name).id]]
+
+
+@pytest.mark.parametrize(("question", "name", "mutant"), CHAINED,
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_a_wrong_answer_costs_only_its_own_points(question, name, mutant, monkeypatch):
+    answer = SOLUTIONS[question]
+    monkeypatch.setitem(answer.__globals__, name, mutant)
+    verdict = check(question, answer)
+    assert verdict.passed and verdict.points == verdict.max_points, verdict.message
+    upstream = _question_named(name).id
+    assert name in verdict.substituted
+    assert f"your `{name}` " in verdict.message, verdict.message
+    assert f"(question {upstream}): fix it first" in verdict.message, verdict.message
+    assert answer.__globals__[name] is mutant  # the notebook's own is put back
+
+
+# The held-out wrong losses of issue 22, each of which cost the training step its 3 points.
+HELD_OUT_LOSSES = [("discriminator_loss", gans_mutants.d_loss_swapped_labels),
+                   ("discriminator_loss", gans_mutants.d_loss_summed),
+                   ("generator_loss", gans_mutants.g_loss_flag_reversed),
+                   ("generator_loss", gans_mutants.g_loss_maximized)]
+# A wrong answer that changes what the solution built on it does, for each chain.
+CHAIN_BREAKERS = [("training-step", *pair) for pair in HELD_OUT_LOSSES] + [
+    ("fooling-image", "fooling_step", vis_mutants.fooling_step_not_normalized),
+    ("regularized-step", "class_visualization_step", vis_mutants.class_step_without_penalty),
+    ("labelled-grid", "one_hot", cg_mutants.one_hot_reversed)]
+
+
+@pytest.mark.parametrize(("question", "name", "mutant"), CHAIN_BREAKERS,
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_without_the_course_s_version_the_wrong_answer_would_cost_twice(question, name, mutant,
+                                                                         monkeypatch):
+    """The control of the test above: the mutants do break the answer built on them."""
+    monkeypatch.setitem(SOLUTIONS[question].__globals__, name, mutant)
+    unchained = dataclasses.replace(QUESTIONS[question], uses={})
+    verdict = judge(unchained, observe(unchained, SOLUTIONS[question]))
+    assert not verdict.passed, f"{mutant.__name__} does not change {question}"
+    verdict = check(question, SOLUTIONS[question])
+    assert verdict.passed, verdict.message
+    # Its feedback does not send the student to the answer that has no mistake.
+    assert "values are wrong" not in verdict.message and "hint:" not in verdict.message
+
+
+WRONG_STEP = '''
+def training_step(G, D, opt_G, opt_D, reals, noises_D, noises_G):
+    for real, z in zip(reals, noises_D, strict=True):
+        loss_D = discriminator_loss(D(real), D(G(z).detach()))
+        loss_D.backward()
+        opt_D.step()
+    for z in noises_G:
+        loss_G = generator_loss(D(G(z)))
+        loss_G.backward()
+        opt_G.step()
+    return loss_D.item(), loss_G.item()
+'''
+
+
+def test_two_wrong_answers_each_named_and_the_one_called_to_fix_first():
+    namespace = {"discriminator_loss": gans_mutants.d_loss_swapped_labels,
+                 "generator_loss": SOLUTIONS["generator-loss"]}
+    exec(WRONG_STEP, namespace)  # a step that never resets the gradients, on a wrong loss
+    verdict = check("training-step", namespace["training_step"])
+    assert verdict.status == WRONG and verdict.points == 0
+    assert "the gradients were never reset" in verdict.message, verdict.message
+    assert ("your `discriminator_loss` is wrong (question discriminator-loss): fix it first; "
+            "`training-step` was checked with the course's `discriminator_loss` in place of "
+            "yours, so the mistake above is in this answer itself") in verdict.message
+    assert "generator_loss` is" not in verdict.message  # the student's own is right
+
+
+# --- feedback levels ----------------------------------------------------------------------------
+
+# What shows the code of a fix: a method call (`x.pow(2)`, `opt_D.zero_grad()`), an optimizer,
+# an index. Mathematical notation (log D(x), ‖g‖), a type (torch.float16, nn.Module), a layer
+# named as expected (ConvTranspose2d(...)) are not, nor are the lines that describe the input
+# or quote the error the answer raised.
+CODE = re.compile(r"\w\.\w+\(|\bopt_\w|\w\[:, ")
+
+
+def _code_shown(text: str) -> list[str]:
+    """The lines of ``text`` that show the code of a fix."""
+    return [line for line in text.splitlines() if CODE.search(line)
+            and not line.startswith("on input:") and " raised " not in line]
+
+
+@pytest.mark.parametrize(("question", "mutant"),
+                         [(q, m) for q, ms in sorted(MUTANTS.items()) for m in ms],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_the_mistake_is_named_without_the_hint_or_code(question, mutant):
+    verdict = check(question, mutant)
+    mistake = verdict.feedback(MISTAKES)
+    assert verdict.feedback(FULL) == verdict.message
+    assert verdict.feedback(SCORES) == ""
+    assert mistake and "on input:" in mistake
+    assert QUESTIONS[question].hint not in mistake and "hint:" not in mistake
+    assert not _code_shown(mistake), f"code in the mistake of {mutant.__name__}: {mistake}"
+
+
+def test_a_mistake_keeps_its_diagnosis_and_the_full_feedback_its_fix():
+    verdict = check("training-step", gans_mutants.step_without_zero_grad)
+    assert "the gradients were never reset" in verdict.feedback(MISTAKES)
+    assert "zero_grad" not in verdict.feedback(MISTAKES)
+    assert "the gradients were never reset: .backward() adds to .grad, so call " \
+        "opt_D.zero_grad()" in verdict.feedback(FULL)
+    assert f"hint: {QUESTIONS['training-step'].hint}" in verdict.feedback(FULL)
+
+
+def test_the_report_shows_the_level_it_is_given():
+    results = [check("training-step", gans_mutants.step_without_zero_grad),
+               check("discriminator-loss", SOLUTIONS["discriminator-loss"])]
+    texts = {}
+    for level in (FULL, MISTAKES, SCORES):
+        report = Report(notebook="n.ipynb", part="3-gans", results=results, feedback=level)
+        data = report.to_dict()
+        assert data["feedback_level"] == level
+        assert data["questions"][0]["feedback"] == results[0].feedback(level)
+        texts[level] = format_report(report)
+    assert "opt_D.zero_grad()" in texts[FULL] and "hint:" in texts[FULL]
+    assert "the gradients were never reset" in texts[MISTAKES]
+    assert "zero_grad" not in texts[MISTAKES] and "hint:" not in texts[MISTAKES]
+    assert "Feedback:" not in texts[SCORES] and "never reset" not in texts[SCORES]
+    assert "0/3" in texts[SCORES]
+    with pytest.raises(ValueError, match="choose one of full, mistakes, scores"):
+        Report(notebook="n.ipynb", part="3-gans", results=results, feedback="hints")

@@ -167,7 +167,7 @@ def wrong_transfer(nb):
 
 def wrong_visualization(nb):
     """The package's saliency_map, and the class-visualization step without its penalty (the
-    step with jitter and blur calls it, so it goes wrong too)."""
+    step with jitter and blur calls it, and is checked with the course's step instead)."""
     swap_answer(nb, "compute_saliency_maps",
                 "return dlvision.visualize.saliency_map(model, X, y)")
     cell = nb.cells[code_index(nb, "", "def class_visualization_step(")]
@@ -185,6 +185,13 @@ def wrong_gans(nb):
     cell.source = cell.source.replace("        opt_D.zero_grad()\n", "").replace(
         "        opt_G.zero_grad()\n", "")
     nb.cells[code_index(nb, "import matplotlib")].source += "\nimport dlvision.gan"
+
+
+def wrong_loss(nb):
+    """Issue 22's held-out submission: the solution with real and generated images swapped in
+    D's loss, which the training step (right) calls."""
+    swap_answer(nb, "discriminator_loss",
+                "return -(torch.log(1 - d_real).mean() + torch.log(d_fake).mean())")
 
 
 def wrong_conditional_gans(nb):
@@ -237,6 +244,8 @@ def graded(tmp_path_factory, session_data) -> dict[str, Graded]:
         runs["wrong/2-visualization"] = grade(
             variant(folder, "wrong", wrong_visualization, VISUALIZATION), folder)
         runs["wrong/3-gans"] = grade(variant(folder, "wrong", wrong_gans, GANS), folder)
+        runs["wrong-loss/3-gans"] = grade(variant(folder, "wrong-loss", wrong_loss, GANS),
+                                          folder)
         runs["wrong/4-conditional-gans"] = grade(
             variant(folder, "wrong", wrong_conditional_gans, CONDITIONAL), folder)
     return runs
@@ -471,10 +480,50 @@ def test_each_wrong_answer_loses_its_points_with_feedback_naming_the_mistake(
     assert verdict.status == status and verdict.points == 0
     assert says in verdict.message, verdict.message
     untouched = {"1-transfer-learning": {"preprocess-grey", "pca-features"},
-                 "2-visualization": {"fooling-step", "fooling-image"},
+                 "2-visualization": {"fooling-step", "fooling-image", "regularized-step"},
                  "3-gans": {"generator-loss"},
                  "4-conditional-gans": {"one-hot", "conditional-generator"}}.get(part, set())
     assert {r.question for r in report.results if r.passed} == untouched
+
+
+def test_a_wrong_answer_costs_only_its_points_not_those_of_the_answers_calling_it(graded):
+    """Exercises 2 and 3: the answer built on a wrong one is checked with the course's version
+    of it, and its feedback sends the student to the wrong one, not to its own code."""
+    run = graded["wrong-loss/3-gans"]
+    report = run.report
+    assert statuses(report) == {"discriminator-loss": WRONG, "generator-loss": PASSED,
+                                "generator": PASSED, "training-step": PASSED}
+    assert (report.score, report.max_score) == (7, 9)
+    [step] = [r for r in report.results if r.question == "training-step"]
+    assert "your `discriminator_loss` is wrong (question discriminator-loss): fix it first" \
+        in step.message
+    assert "values are wrong" not in step.message and "hint:" not in step.message
+    assert check_verdicts(run.executed) == statuses(report)  # the notebook's check agrees
+    step_cell = next(c for c in run.executed.cells if c.source.startswith(
+        'check("training-step"'))
+    assert "fix it first" in step_cell.outputs[0]["text"]
+    [regularized] = [r for r in graded["wrong/2-visualization"].report.results
+                     if r.question == "regularized-step"]
+    assert regularized.passed
+    assert "your `class_visualization_step` is wrong (question class-visualization-step): " \
+        "fix it first" in regularized.message
+
+
+def test_the_feedback_level_chooses_what_the_report_shows(graded, tmp_path):
+    path = tmp_path / "0-getting-started-empty.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# None")]),
+                   path)
+    code, out, _ = run_cli("grade", str(path), "--feedback", "scores", "--json",
+                           str(tmp_path / "r.json"))
+    assert code == 0 and re.search(r"^normalize\s+0/2\s+missing\s*$", out, re.M), out
+    assert "does not define" not in out and "Feedback:" not in out
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["feedback_level"] == "scores"
+    assert {q["feedback"] for q in data["questions"]} == {""}
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as stopped:
+        main(["grade", str(path), "--feedback", "hints"])
+    assert stopped.value.code == 2 and "invalid choice: 'hints'" in err.getvalue()
 
 
 def test_an_answer_that_kills_the_kernel_when_saved_costs_only_itself(graded):

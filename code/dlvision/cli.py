@@ -136,6 +136,7 @@ def _grade_one(args: argparse.Namespace, timeout: float, deadline: float) -> int
 
     report = grade_notebook(args.submissions[0], timeout=timeout, deadline=deadline,
                             part=args.part, executed=args.executed)
+    report.feedback = args.feedback
     print(format_report(report))
     if args.json:
         report.write_json(args.json)
@@ -188,6 +189,9 @@ def _grade_class(args: argparse.Namespace, timeout: float, deadline: float) -> i
               f"in {out / '.cache'}: run the same command again to grade the rest",
               file=sys.stderr)
         return 130
+    for sub in batch.submissions:
+        if sub.report is not None:
+            sub.report.feedback = args.feedback
     write_gradebook(batch, out)
     graded = sum(s.status in WITH_POINTS for s in batch.submissions)
     cached = sum(s.cached for s in batch.submissions)
@@ -372,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "submissions' metadata name (the others are 'wrong exercise')")
     grade.add_argument("--executed", metavar="FILE", default=None,
                        help="one notebook: save the executed copy, with its outputs, to FILE")
+    grade.add_argument("--feedback", choices=("full", "mistakes", "scores"), default="full",
+                       help="what the report says of each answer: full, the mistake and the "
+                       "hint with its code, as check() shows in the notebook (default); "
+                       "mistakes, the mistake in words without code; scores, the points only; "
+                       "with --out, of the students' feedback files (the summary keeps the full "
+                       "feedback)")
     grade.set_defaults(run=_grade)
 
     train = commands.add_parser(

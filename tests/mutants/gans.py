@@ -46,6 +46,11 @@ def d_loss_real_only(d_real, d_fake):
     return -torch.log(d_real).mean()
 
 
+def d_loss_summed(d_real, d_fake):
+    """Sums over each batch instead of taking the mean."""
+    return -(torch.log(d_real).sum() + torch.log(1 - d_fake).sum())
+
+
 def d_loss_per_image(d_real, d_fake):
     """Keeps one loss per image (no mean), on batches of the same size."""
     return -(torch.log(d_real) + torch.log(1 - d_fake))
@@ -284,7 +289,7 @@ def step_without_detach(G, D, opt_G, opt_D, reals, noises_D, noises_G):
 MUTANTS = {
     "discriminator-loss": [d_loss_maximized, d_loss_averaged, d_loss_swapped_labels,
                            d_loss_one_mean, d_loss_as_a_number, d_loss_real_only,
-                           d_loss_per_image],
+                           d_loss_per_image, d_loss_summed],
     "generator-loss": [g_loss_maximized, g_loss_saturating_sign, g_loss_ignores_the_flag,
                        g_loss_flag_reversed, g_loss_detached],
     "generator": [GeneratorSigmoid, GeneratorPadded, GeneratorWidening, GeneratorLeaky,

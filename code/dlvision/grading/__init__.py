@@ -41,6 +41,7 @@ submission at a time.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 from typing import Any
 
@@ -48,7 +49,16 @@ from . import checks
 from .checks import all_parts, all_questions, get_part, get_question, part_ids
 from .judge import judge
 from .observe import observe
-from .question import STATUSES, Case, CheckResult, Part, Question, _ipython, under_grader
+from .question import (
+    STATUSES,
+    Case,
+    CheckResult,
+    Part,
+    Question,
+    _ipython,
+    chain_note,
+    under_grader,
+)
 
 
 def check(question: str, answer: Any) -> CheckResult:
@@ -67,11 +77,32 @@ def check(question: str, answer: Any) -> CheckResult:
     q = get_question(question)
     # observe and judge each leave the global random state as they found it.
     verdict = judge(q, observe(q, answer))
+    verdict = verdict.noted(chain_note(verdict, _upstream(q, answer, verdict.substituted)))
     shell = _ipython()
     if shell is not None:
         verdict = replace(verdict, _printed_in=shell.execution_count)
     print(verdict)
     return verdict
+
+
+def _upstream(question: Question, answer: Any, names: tuple[str, ...]) -> dict[str, CheckResult]:
+    """The verdicts on the student's own versions of the other answers that ``answer`` calls
+    (``names``, replaced by the course's while it was checked), read from its globals, so that
+    the notebook says which to fix first as the grader does. Nothing is printed."""
+    if not names:
+        return {}
+    namespace = inspect.unwrap(answer).__globals__
+    verdicts = {}
+    for other in _part_of(question).questions:
+        if other.name in names and other.name in namespace:
+            verdicts[other.name] = judge(other, observe(other, namespace[other.name]))
+    return verdicts
+
+
+def _part_of(question: Question) -> Part:
+    """The part that asks ``question``, its checks alone imported."""
+    return next(get_part(part_id) for part_id, ids in checks.PART_QUESTIONS.items()
+                if question.id in ids)
 
 
 def __getattr__(name: str):

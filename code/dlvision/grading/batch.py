@@ -22,6 +22,7 @@ byte-identical submissions are graded once.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -38,7 +39,7 @@ from typing import Any
 
 import dlvision
 
-from .question import CheckResult
+from .question import FULL, CheckResult
 from .report import CellRun, Report
 
 # The status of a submission in grades.csv, best first. Only the first three have points.
@@ -198,11 +199,22 @@ def cache_key(sha256: str, part: str, timeout: float, deadline: float,
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def report_dict(report: Report) -> dict[str, Any]:
+    """``report.to_dict()`` with the full feedback and, per question, the mistake alone
+    (``CheckResult.mistake``): what the cache keeps, so that a cached grade can still be shown
+    at any feedback level (``dlvision grade --feedback``)."""
+    data = dataclasses.replace(report, feedback=FULL).to_dict()
+    for question, verdict in zip(data["questions"], report.results, strict=True):
+        question["mistake"] = verdict.mistake
+    return data
+
+
 def report_from_dict(data: dict[str, Any]) -> Report:
-    """The ``Report`` that ``Report.to_dict`` wrote."""
+    """The ``Report`` that ``report_dict`` (or ``Report.to_dict``) wrote."""
     return Report(
         notebook=data["notebook"], part=data["part"],
-        results=[CheckResult(q["id"], q["status"], q["points"], q["max_points"], q["feedback"])
+        results=[CheckResult(q["id"], q["status"], q["points"], q["max_points"], q["feedback"],
+                             q.get("mistake"))
                  for q in data["questions"]],
         cells=[CellRun(c["index"], c["status"], c["error"], c.get("first_line", ""))
                for c in data["cells"]],
@@ -247,7 +259,7 @@ def grade_one(source: str, name: str, part: str, timeout: float, deadline: float
             report = grade_notebook(copy, timeout=timeout, deadline=deadline, part=part)
     except Exception as err:  # e.g. a kernel that could not start: not the student's fault
         return {"error": f"{type(err).__name__}: {err}"}
-    data = report.to_dict()
+    data = report_dict(report)
     if cacheable(report):
         write_atomically(Path(entry), json.dumps(data, ensure_ascii=False))
     return data

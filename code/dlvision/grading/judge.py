@@ -7,21 +7,41 @@ only reads plain data: it never calls the student's code.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from .observe import one_thread
-from .question import ERROR, NOT_ANSWERED, PASSED, WRONG, CheckResult, Question, result
-
-MODIFIED_INPUT = (
-    "it changed its input in place; compute a new tensor instead (`x - m`, not `x -= m` or "
-    "`x.sub_(m)`): the caller still needs the original"
+from .question import (
+    ERROR,
+    NOT_ANSWERED,
+    PASSED,
+    WRONG,
+    CheckResult,
+    Feedback,
+    Question,
+    result,
 )
+
+MODIFIED_INPUT = Feedback(
+    "it changed its input in place", "compute a new tensor instead (`x - m`, not `x -= m` or "
+    "`x.sub_(m)`): the caller still needs the original")
 
 
 def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
-    """The verdict on ``observation``, as recorded by ``observe(question, answer)``."""
+    """The verdict on ``observation``, as recorded by ``observe(question, answer)``; it
+    names the other answers that the course's versions replaced (``substituted``)."""
+    verdict = _verdict(question, observation)
+    substituted = observation.get("substituted", [])
+    if isinstance(substituted, list) and substituted:
+        # Only names the question declares: the observation comes from the student's side.
+        names = tuple(n for n in question.uses if n in substituted)
+        verdict = replace(verdict, substituted=names)
+    return verdict
+
+
+def _verdict(question: Question, observation: dict[str, Any]) -> CheckResult:
     name = question.name
     if "not_callable" in observation:
         return result(question, ERROR,
@@ -52,8 +72,10 @@ def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
             if problem is None and obs.get("modified_input"):
                 problem = MODIFIED_INPUT
             if problem is not None:
-                return result(question, WRONG,
-                              f"on input: {case.description}\n{problem}\nhint: {question.hint}")
+                where = f"on input: {case.description}"
+                mistake = problem.mistake if isinstance(problem, Feedback) else problem
+                return result(question, WRONG, f"{where}\n{problem}\nhint: {question.hint}",
+                              mistake=f"{where}\n{mistake}")
     if len(seen) < len(cases):
         return result(question, ERROR, f"`{name}` was tried on {len(seen)} of the "
                       f"{len(cases)} inputs only")

@@ -16,7 +16,7 @@ import inspect
 import json
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, NamedTuple, NoReturn
@@ -166,6 +166,31 @@ def refusing(functions: Sequence[Callable[..., Any] | type]) -> Iterator[None]:
 _MISSING = object()
 
 
+@contextmanager
+def substituting(answer: Any, versions: Mapping[str, Callable[..., Any]]) -> Iterator[list[str]]:
+    """Inside the block, the names of ``versions`` that ``answer``'s globals hold (the other
+    answers it calls, such as ``discriminator_loss`` in ``training_step``) are the course's
+    versions; the block receives the names replaced. They are put back on leaving.
+
+    The globals are changed in place rather than copied: the helpers the answer calls share
+    them (in the notebook, and as cloudpickle rebuilds them in the sandbox), and must see the
+    same versions. So a mistake in one answer costs that answer's points only, not those of
+    every answer built on it.
+    """
+    function = inspect.unwrap(answer) if callable(answer) else answer
+    namespace = getattr(function, "__globals__", None)
+    if not isinstance(function, types.FunctionType) or not isinstance(namespace, dict):
+        yield []
+        return
+    saved = {name: namespace[name] for name in versions if name in namespace}
+    try:
+        for name in saved:
+            namespace[name] = versions[name]
+        yield list(saved)
+    finally:
+        namespace.update(saved)
+
+
 def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:
     return [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
 
@@ -178,9 +203,11 @@ def _unchanged(before: list[torch.Tensor | None], args: tuple[Any, ...]) -> bool
 def observe(question: Question, answer: Any) -> dict[str, Any]:
     """Try ``answer`` on every case of ``question``; stop at the first exception.
 
-    Returns ``{"cases": [...]}`` with one entry per case tried: ``{"output": data,
-    "modified_input": bool}``, ``{"not_implemented": True}``, ``{"refused": "dlvision.x.y"}``
-    (it called a function of ``question.refuses``) or ``{"error": "Type: message"}``.
+    Returns ``{"cases": [...], "substituted": [...]}`` with one entry per case tried:
+    ``{"output": data, "modified_input": bool}``, ``{"not_implemented": True}``,
+    ``{"refused": "dlvision.x.y"}`` (it called a function of ``question.refuses``) or
+    ``{"error": "Type: message"}``; and the names of the other answers that the course's
+    versions replaced while it ran (``Question.uses``, see ``substituting``).
     The global random state is restored afterwards and seeded before, so that an answer that
     draws random numbers behaves the same in the notebook and in the grader. Torch runs on one
     thread meanwhile (``one_thread``).
@@ -188,7 +215,8 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
     if not callable(answer):
         return {"not_callable": _type_name(answer)}
     observations: list[dict[str, Any]] = []
-    with one_thread(), torch.random.fork_rng(devices=[]):
+    with one_thread(), torch.random.fork_rng(devices=[]), \
+            substituting(answer, question.uses) as substituted:
         torch.manual_seed(0)
         for case in question.cases():
             before = _snapshot(case.args)
@@ -206,7 +234,7 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
                 break
             observations.append({"output": to_data(got),
                                  "modified_input": not _unchanged(before, case.args)})
-    return {"cases": observations}
+    return {"cases": observations, "substituted": substituted}
 
 
 # JSON for observations: tensors, tuples, dicts with any plain keys and Opaque values are

@@ -8,8 +8,9 @@ is tried on (``cases``) and how the answer's output on each input is judged (``j
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 # Verdicts, from best to worst. Only "passed" earns points.
@@ -20,6 +21,12 @@ NOT_ANSWERED = "not answered"  # it still raises NotImplementedError
 MISSING = "missing"  # the graded notebook does not define it
 TIMEOUT = "timeout"  # it ran longer than the grader's time limit
 STATUSES = (PASSED, WRONG, ERROR, NOT_ANSWERED, MISSING, TIMEOUT)
+
+# What a graded report shows of each answer's feedback (``dlvision grade --feedback``).
+FULL = "full"  # the mistake and the hint, code included: what ``check`` shows in the notebook
+MISTAKES = "mistakes"  # the mistake, named in words, without the hint or any code
+SCORES = "scores"  # the points only
+FEEDBACK_LEVELS = (FULL, MISTAKES, SCORES)
 
 # Set in the kernel of a notebook that ``dlvision grade`` runs (see ``under_grader``).
 GRADER_ENV = "DLVISION_GRADER"
@@ -37,6 +44,24 @@ class Case:
     args: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """What a judge says about a wrong answer, in two parts, so that a graded report can show
+    the mistake without the code that fixes it.
+
+    mistake : what is wrong, in words (what was expected, what came back, the mistake named).
+    fix : how to put it right; it may show code. Shown only with the full feedback.
+
+    ``str(feedback)`` is the full text, "mistake: fix".
+    """
+
+    mistake: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.mistake}: {self.fix}" if self.fix else self.mistake
+
+
 def call(answer: Callable[..., Any], case: Case) -> Any:
     """The usual way to try an answer on a case: call it with the case's arguments."""
     return answer(*case.args)
@@ -52,10 +77,12 @@ class Question:
     title : one line shown in reports.
     cases : builds the inputs. It must be deterministic (seeded), because the grader builds them
         twice, in the process that runs the answer and in the one that judges it.
-    judge : ``judge(case, got)`` returns None when ``got`` is right for ``case``, else a short
-        text saying what is wrong (what was expected, what came back). It compares with the
-        package's reference implementation.
-    hint : one or two sentences shown with a wrong answer.
+    judge : ``judge(case, got)`` returns None when ``got`` is right for ``case``, else what is
+        wrong: a short text in words (what was expected, what came back), or a ``Feedback``
+        when the text also says how to fix it in code. It compares with the package's
+        reference implementation.
+    hint : one or two sentences shown with a wrong answer (the full feedback only: it spells
+        out the answer).
     apply : how an answer is tried on a case (``call`` by default; a class question would build
         the object and run it). Its result is what ``judge`` receives.
     refuses : what the package offers that computes what the question asks the student to
@@ -69,6 +96,11 @@ class Question:
         scikit-learn stay allowed. Building the inputs and judging still use them. A function
         must be plain Python (or decorate one); a new part declares its own in one line,
         ``refuses=(saliency_map,)``.
+    uses : the answers to other questions of the part that this answer calls by name (e.g.
+        ``training_step`` calls the notebook's ``discriminator_loss``): name -> the course's
+        version, put in their place in the answer's globals while it is checked, so that a
+        mistake in one answer costs its own points only (see ``observe.substituting``). A
+        version must not be among ``refuses``: the checks keep private ones for that.
     """
 
     id: str
@@ -80,6 +112,9 @@ class Question:
     hint: str
     apply: Callable[[Any, Case], Any] = call
     refuses: tuple[Callable[..., Any] | type, ...] = ()
+    # Left out of comparisons and of the hash: a mapping has none.
+    uses: Mapping[str, Callable[..., Any]] = field(default_factory=lambda: MappingProxyType({}),
+                                                   compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,7 +135,11 @@ class CheckResult:
     """The verdict on one answer.
 
     question : the question's id. status : one of ``STATUSES``. points : earned, out of
-    ``max_points``. message : what to tell the student (empty when the answer passed).
+    ``max_points``. message : what to tell the student (empty when the answer passed): the
+    full feedback, hint and code included. mistake : the same without the hint and the code
+    (``feedback(MISTAKES)``); None when it is the message itself. substituted : the other
+    answers whose course version replaced the student's while this one was checked
+    (``Question.uses``).
     """
 
     question: str
@@ -108,6 +147,8 @@ class CheckResult:
     points: int
     max_points: int
     message: str = ""
+    mistake: str | None = None
+    substituted: tuple[str, ...] = ()
     # The IPython cell in which ``check`` printed this verdict (see ``_ipython_display_``).
     _printed_in: int | None = field(default=None, repr=False, compare=False)
 
@@ -126,9 +167,32 @@ class CheckResult:
         details = "\n".join("    " + line for line in self.message.splitlines())
         return f"{self.headline()}\n{details}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def feedback(self, level: str = FULL) -> str:
+        """The feedback at ``level`` (``FEEDBACK_LEVELS``): the full message, the mistake
+        alone, or nothing (scores only)."""
+        if level == FULL:
+            return self.message
+        if level == MISTAKES:
+            return self.message if self.mistake is None else self.mistake
+        if level == SCORES:
+            return ""
+        raise ValueError(f"unknown feedback level {level!r}; choose one of "
+                         f"{', '.join(FEEDBACK_LEVELS)}")
+
+    def noted(self, note: str) -> CheckResult:
+        """This result with ``note`` (words, no code) added on a line of its own, at every
+        feedback level but the scores."""
+        if not note:
+            return self
+        def add(text: str) -> str:
+            return f"{text}\n{note}" if text else note
+        mistake = None if self.mistake is None else add(self.mistake)
+        return replace(self, message=add(self.message), mistake=mistake)
+
+    def to_dict(self, level: str = FULL) -> dict[str, Any]:
         return {"id": self.question, "status": self.status, "passed": self.passed,
-                "points": self.points, "max_points": self.max_points, "feedback": self.message}
+                "points": self.points, "max_points": self.max_points,
+                "feedback": self.feedback(level)}
 
     def _ipython_display_(self) -> None:
         # ``check`` prints the verdict itself, so that it shows wherever it is called. A cell
@@ -154,7 +218,32 @@ def _ipython():
     return get_ipython()
 
 
-def result(question: Question, status: str, message: str = "") -> CheckResult:
-    """The ``CheckResult`` of ``question`` with that status: full points if passed, else 0."""
+def result(question: Question, status: str, message: str = "", *,
+           mistake: str | None = None) -> CheckResult:
+    """The ``CheckResult`` of ``question`` with that status: full points if passed, else 0.
+    ``mistake``: the message without its hint and code, when they differ."""
     points = question.points if status == PASSED else 0
-    return CheckResult(question.id, status, points, question.points, message)
+    return CheckResult(question.id, status, points, question.points, message, mistake)
+
+
+def chain_note(verdict: CheckResult, upstream: Mapping[str, CheckResult]) -> str:
+    """What to fix first, when ``verdict``'s answer was checked with the course's versions of
+    other answers (``verdict.substituted``) and the student's own do not pass: their verdicts
+    are ``upstream`` (answer's name -> verdict). Empty when there is nothing to say."""
+    failing = [(name, upstream[name]) for name in verdict.substituted
+               if name in upstream and not upstream[name].passed]
+    if not failing or verdict.status in (NOT_ANSWERED, MISSING):  # nothing checked to explain
+        return ""
+    states = {WRONG: "is wrong", ERROR: "has an error", NOT_ANSWERED: "is not answered yet",
+              MISSING: "is missing", TIMEOUT: "runs too long"}
+    yours = "; ".join(f"your `{name}` {states.get(v.status, v.status)} (question {v.question})"
+                      for name, v in failing)
+    it = "it" if len(failing) == 1 else "them"
+    names = " and ".join(f"`{name}`" for name, _ in failing)
+    checked = f"`{verdict.question}` was checked with the course's {names} in place of yours"
+    if verdict.passed:
+        return f"{yours}: fix {it} first, since this answer calls {it} ({checked})"
+    if verdict.status in (WRONG, ERROR, TIMEOUT):
+        return (f"{yours}: fix {it} first; {checked}, so the mistake above is in this answer "
+                "itself")
+    return f"{yours}: fix {it} first ({checked})"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .question import CheckResult
+from .question import FEEDBACK_LEVELS, FULL, CheckResult
 
 FEEDBACK_WIDTH = 72  # characters of feedback in the table; the full text follows it
 NOT_RUN = "not run"  # a cell the notebook's deadline left out
@@ -35,7 +35,13 @@ class CellRun:
 
 @dataclass
 class Report:
-    """What ``dlvision grade`` found: a result per question, the cells that failed, the time."""
+    """What ``dlvision grade`` found: a result per question, the cells that failed, the time.
+
+    feedback : how much of each answer's feedback the report shows (``FEEDBACK_LEVELS``):
+    ``full``, the mistake and the hint with its code, as the notebook's ``check`` shows them;
+    ``mistakes``, the mistake named in words, without the hint or code, for reports a class
+    may share; ``scores``, the points only.
+    """
 
     notebook: str
     part: str
@@ -43,6 +49,12 @@ class Report:
     cells: list[CellRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # e.g. the answers could not be collected
     seconds: float = 0.0
+    feedback: str = FULL
+
+    def __post_init__(self) -> None:
+        if self.feedback not in FEEDBACK_LEVELS:
+            raise ValueError(f"unknown feedback level {self.feedback!r}; choose one of "
+                             f"{', '.join(FEEDBACK_LEVELS)}")
 
     @property
     def score(self) -> int:
@@ -58,7 +70,8 @@ class Report:
             "part": self.part,
             "score": self.score,
             "max_score": self.max_score,
-            "questions": [r.to_dict() for r in self.results],
+            "feedback_level": self.feedback,
+            "questions": [r.to_dict(self.feedback) for r in self.results],
             "cells": [{"index": c.index, "status": c.status, "error": c.error,
                        "first_line": c.first_line} for c in self.cells],
             "problems": list(self.problems),
@@ -88,9 +101,10 @@ def _cell_lines(cells: list[CellRun]) -> list[str]:
 
 
 def format_report(report: Report) -> str:
-    """The report as a table for a terminal, then the full feedback: of every lost point, and
-    of an answer that passed but was replaced later in the notebook."""
-    rows = [(r.question, f"{r.points}/{r.max_points}", r.status, _shorten(r.message))
+    """The report as a table for a terminal, then the feedback at the report's level: of every
+    lost point, and of an answer that passed but was replaced later in the notebook."""
+    feedback = {r.question: r.feedback(report.feedback) for r in report.results}
+    rows = [(r.question, f"{r.points}/{r.max_points}", r.status, _shorten(feedback[r.question]))
             for r in report.results]
     header = ("question", "points", "verdict", "feedback")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
@@ -107,10 +121,10 @@ def format_report(report: Report) -> str:
     if report.cells:
         out += ["", "Cells that did not run cleanly (grading went on with the next cells):",
                 *_cell_lines(report.cells)]
-    told = [r for r in report.results if r.message]  # lost points, or an answer replaced later
+    told = [r for r in report.results if feedback[r.question]]  # lost points, or replaced later
     if told:
         out += ["", "Feedback:"]
         for r in told:
             out.append(f"  {r.question}:")
-            out += [f"    {text}" for text in r.message.splitlines()]
+            out += [f"    {text}" for text in feedback[r.question].splitlines()]
     return "\n".join(out)

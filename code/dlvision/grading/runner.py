@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
@@ -44,6 +44,7 @@ from .question import (
     CheckResult,
     Part,
     Question,
+    chain_note,
     result,
 )
 from .report import NOT_RUN, CellRun, Report
@@ -478,20 +479,23 @@ def _grade_question(question: Question, history: list[Version], sandbox: Sandbox
     passing = [v for v, verdict in verdicts.items() if verdict.passed]
     graded = passing[0] if passing else values[-1]
     verdict = verdicts[graded]
-    note = _history_note(name, history, graded, verdicts)
-    return replace(verdict, message="\n".join(text for text in (verdict.message, note) if text))
+    return verdict.noted(_history_note(name, history, graded, verdicts))
 
 
 def grade_answers(exercise: Part, folder: Path, *, time_limit: float = ANSWER_TIMEOUT,
                   sandbox: Sandbox | None = None, missing_note: str = "") -> list[CheckResult]:
     """Check the answers saved in ``folder`` (``manifest.json`` and their pickles), each
     version in a sandbox process with ``time_limit`` seconds; one result per question of
-    ``exercise``. ``missing_note`` is added to the feedback of an answer never defined."""
+    ``exercise``. ``missing_note`` is added to the feedback of an answer never defined. An
+    answer checked with the course's versions of other answers (``Question.uses``) is told
+    which of the student's own to fix first (``chain_note``)."""
     history = read_manifest(Path(folder), [q.name for q in exercise.questions])
 
     def grade_all(box: Sandbox) -> list[CheckResult]:
-        return [_grade_question(q, history[q.name], box, time_limit, missing_note)
-                for q in exercise.questions]
+        results = [_grade_question(q, history[q.name], box, time_limit, missing_note)
+                   for q in exercise.questions]
+        by_name = {q.name: r for q, r in zip(exercise.questions, results, strict=True)}
+        return [r.noted(chain_note(r, by_name)) for r in results]
 
     if sandbox is not None:
         return grade_all(sandbox)

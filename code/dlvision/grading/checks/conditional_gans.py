@@ -12,6 +12,8 @@
   registration order works).
 - ``labelled-grid``: ten rows, one per digit, of the images of the same noise vectors: row r,
   column c is G(z_c, r), drawn in eval mode (reference: the same with the package's generator).
+  It calls the notebook's ``one_hot``, and is checked with the course's in its place
+  (``Question.uses``): a wrong one-hot costs its own point only.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from torch import nn
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
 from ..compare import compare_tensors, describe
-from ..question import Case, Part, Question
+from ..question import Case, Feedback, Part, Question
 from .gans import set_weights
 
 N_CLASSES = 10
@@ -50,18 +52,20 @@ def _one_hot_cases() -> list[Case]:
     ]
 
 
-def _judge_one_hot(case: Case, got: Any) -> str | None:
+def _judge_one_hot(case: Case, got: Any) -> str | Feedback | None:
     (labels,) = case.args
     expected = one_hot(labels)  # (N, 10) float32
     problem = compare_tensors(expected, got)
     if problem is None:
         return None
     if isinstance(got, torch.Tensor) and got.ndim == 2 and got.shape[1] != N_CLASSES:
-        return (f"{problem}: there are always {N_CLASSES} classes, whatever the labels in the "
-                f"batch (F.one_hot(labels, {N_CLASSES}), not F.one_hot(labels))")
+        return Feedback(f"{problem}: there are always {N_CLASSES} classes, whatever the "
+                        "labels in the batch", f"F.one_hot(labels, {N_CLASSES}), not "
+                        "F.one_hot(labels)")
     if isinstance(got, torch.Tensor) and got.shape == expected.shape and not \
             got.is_floating_point():
-        return f"{problem}: the networks take float vectors; convert with .float()"
+        return Feedback(f"{problem}: the networks take float vectors", "convert with "
+                        ".float()")
     return problem
 
 
@@ -93,7 +97,7 @@ def _apply_label_maps(answer: Any, case: Case) -> Any:
     return answer(y) if size is None else answer(y, size=size)
 
 
-def _judge_label_maps(case: Case, got: Any) -> str | None:
+def _judge_label_maps(case: Case, got: Any) -> str | Feedback | None:
     y, size = case.args
     size = 32 if size is None else size
     expected = label_maps(y, size)  # (N, 10, size, size)
@@ -104,8 +108,8 @@ def _judge_label_maps(case: Case, got: Any) -> str | None:
         return (f"{problem}: channels go first in PyTorch, (N, 10, size, size), as the "
                 "discriminator's convolution reads them")
     if isinstance(got, torch.Tensor) and got.shape == (len(y), N_CLASSES, 1, 1):
-        return (f"{problem}: the vector must be repeated at every pixel: .expand(-1, -1, size, "
-                "size) after the view (N, 10, 1, 1)")
+        return Feedback(f"{problem}: the vector must be repeated at every pixel",
+                        ".expand(-1, -1, size, size) after the view (N, 10, 1, 1)")
     if isinstance(got, torch.Tensor) and got.shape == (len(y), 1, size, size):
         return (f"{problem}: one map per class (10), all ones for the image's class and zeros "
                 "for the others, not one map holding the class number")
@@ -170,7 +174,7 @@ def _text(layer: tuple[int, ...]) -> str:
     return f"ConvTranspose2d({c_in}, {c_out}, {k}, {s}, {p}, bias={bias})"
 
 
-def _judge_generator(case: Case, got: Any) -> str | None:
+def _judge_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, labels = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
@@ -198,10 +202,11 @@ def _judge_generator(case: Case, got: Any) -> str | None:
                 output.abs().max() > 1:
             problem += "\nthe images must be in [-1, 1]: end with a tanh"
         elif mode == "train":
-            problem += ("\ncheck the order of the concatenation (the noise's maps first, then "
-                        "the label's, along the channels: torch.cat([h_z, h_y], dim=1)), the "
-                        "batch norms (after every transposed convolution but the last) and the "
-                        "activations (ReLU, and tanh at the end)")
+            return Feedback(f"{problem}\ncheck the order of the concatenation (the noise's "
+                            "maps first, then the label's, along the channels), the batch "
+                            "norms (after every transposed convolution but the last) and the "
+                            "activations (ReLU, and tanh at the end)",
+                            "torch.cat([h_z, h_y], dim=1)")
         return problem
     return None
 
@@ -263,20 +268,20 @@ def _reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
     return images.view(N_CLASSES, C, *images.shape[1:]).transpose(0, 1).reshape(images.shape)
 
 
-def _judge_grid(case: Case, got: Any) -> str | None:
+def _judge_grid(case: Case, got: Any) -> str | Feedback | None:
     G, z = case.args
     expected = _reference_grid(G, z)
     problem = compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
     if problem is None:
         return None
     if _matches(got, _reference_grid(G, z, by_row=False)):
-        return (f"{problem}\nthe images are in column order: put the ten digits in rows, "
-                "images[r·C + c] = G(z[c], r), so that image_grid(..., ncols=C) shows one "
-                "digit per row")
+        return Feedback(f"{problem}\nthe images are in column order", "put the ten digits in "
+                        "rows, images[r·C + c] = G(z[c], r), so that image_grid(..., ncols=C) "
+                        "shows one digit per row")
     if isinstance(got, torch.Tensor) and got.shape == expected.shape and len(z) > 1 and \
             _matches(got[:len(z)], _reference_grid(G, z, eval_mode=False)[:len(z)]):
-        return (f"{problem}\nthe generator was in training mode, where batch norm uses the "
-                "statistics of the batch: call G.eval() first")
+        return Feedback(f"{problem}\nthe generator was in training mode, where batch norm "
+                        "uses the statistics of the batch", "call G.eval() first")
     return f"{problem}\nrow r, column c must be G(z[c], r), with G in eval mode"
 
 
@@ -290,6 +295,8 @@ LABELLED_GRID = Question(
     hint="G.eval(); labels = torch.arange(10).repeat_interleave(C); noise = z.repeat(10, 1, 1, "
          "1); with torch.no_grad(): return G(noise, one_hot(labels)).",
     refuses=(sample, interpolate, _reference_grid),
+    # The grid calls the notebook's one_hot: checked with the course's, which it allows.
+    uses={"one_hot": one_hot},
 )
 
 

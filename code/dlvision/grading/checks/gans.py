@@ -13,7 +13,9 @@ and one step of training.
   register its layers in any arrangement and use functional activations.
 - ``training-step``: one step of the course's algorithm, k_D updates of D then k_G updates of
   G, judged by both networks' weights afterwards and the losses returned (reference:
-  ``_reference_step`` below, the package's losses in the course's order).
+  ``_reference_step`` below, the package's losses in the course's order). The step runs with
+  the course's losses in place of the notebook's (``Question.uses``): a wrong loss costs the
+  loss's points only.
 
 The losses' package functions, the package's generator class as a whole and the check's own
 step are refused to the answers while they are checked (``Question.refuses``). The networks of
@@ -33,7 +35,7 @@ from torch import nn
 
 from ...gan import Discriminator, Generator, discriminator_loss, generator_loss
 from ..compare import compare_tensors, describe, number
-from ..question import Case, Part, Question
+from ..question import Case, Feedback, Part, Question
 
 
 def _probabilities(n: int, seed: int, low: float, high: float) -> torch.Tensor:
@@ -56,13 +58,13 @@ def _loss_and_gradients(call, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any
 
 
 def _judge_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
-                mistakes: list[tuple[float, str]]) -> str | None:
+                mistakes: list[tuple[float, str]]) -> str | Feedback | None:
     """A loss's value and gradients against the reference's; ``mistakes``: the values of
     common wrong losses, each with what to tell the student."""
     loss = got.get("loss") if isinstance(got, dict) else None
     if not isinstance(loss, torch.Tensor):
-        return (f"expected a tensor, got {describe(loss)}: return the loss as a torch tensor "
-                "(training calls .backward() on it), not a Python number")
+        return Feedback(f"expected a tensor, got {describe(loss)}", "return the loss as a "
+                        "torch tensor (training calls .backward() on it), not a Python number")
     if loss.numel() != 1:
         return (f"expected a single number, the mean over the batch (a tensor of shape ()), got "
                 f"shape {tuple(loss.shape)}: take the mean")
@@ -74,8 +76,9 @@ def _judge_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
                 return f"{problem}\n{diagnosis}"
         return problem
     if got.get("gradients") is None:
-        return ("the value is right but the loss cannot be differentiated: keep it a tensor "
-                "computed with torch from the inputs (no .item(), no NumPy, no torch.no_grad())")
+        return Feedback("the value is right but the loss cannot be differentiated",
+                        "keep it a tensor computed with torch from the inputs (no .item(), no "
+                        "NumPy, no torch.no_grad())")
     for name, gradient, reference in zip(names, got["gradients"], expected["gradients"],
                                          strict=True):
         if gradient is None:
@@ -107,7 +110,7 @@ def _apply_discriminator_loss(answer: Any, case: Case) -> dict[str, Any]:
     return _loss_and_gradients(answer, case.args)
 
 
-def _judge_discriminator_loss(case: Case, got: Any) -> str | None:
+def _judge_discriminator_loss(case: Case, got: Any) -> str | Feedback | None:
     d_real, d_fake = case.args
     expected = _loss_and_gradients(discriminator_loss, case.args)
     real, fake = _log(d_real).mean(), _log(1 - d_fake).mean()
@@ -169,7 +172,7 @@ def _apply_generator_loss(answer: Any, case: Case) -> dict[str, Any]:
     return _loss_and_gradients(lambda d: answer(d, saturating=saturating), (d_fake,))
 
 
-def _judge_generator_loss(case: Case, got: Any) -> str | None:
+def _judge_generator_loss(case: Case, got: Any) -> str | Feedback | None:
     d_fake, saturating = case.args
     saturating = bool(saturating)
     expected = _loss_and_gradients(lambda d: generator_loss(d, saturating=saturating),
@@ -302,7 +305,7 @@ def _layer_text(layer: tuple[int, ...]) -> str:
             f"bias={bias})")
 
 
-def _judge_generator(case: Case, got: Any) -> str | None:
+def _judge_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, n = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
@@ -317,8 +320,9 @@ def _judge_generator(case: Case, got: Any) -> str | None:
             problem = (f"transposed convolution {k} is {_layer_text(layer)}; expected "
                        f"{_layer_text(reference)}")
             if layer[5] and not reference[5]:
-                problem += ("\nno layer of the course's generator has a bias (bias=False): "
-                            "batch norm's shift follows and makes it useless")
+                return Feedback(f"{problem}\nno layer of the course's generator has a bias",
+                                "bias=False, since batch norm's shift follows and makes it "
+                                "useless")
             return problem
     if list(got["norms"]) != expected["norms"]:
         return (f"your batch norms have {list(got['norms'])} channels; expected one after each "
@@ -336,15 +340,14 @@ def _judge_generator(case: Case, got: Any) -> str | None:
                    f"mode differs: {problem}")
         if isinstance(output, torch.Tensor) and output.is_floating_point() and (
                 output.abs().max() > 1):
-            problem += "\nthe images must be in [-1, 1]: end with a tanh"
-        elif isinstance(output, torch.Tensor) and output.is_floating_point() and (
+            return Feedback(f"{problem}\nthe images must be in [-1, 1]", "end with a tanh")
+        if isinstance(output, torch.Tensor) and output.is_floating_point() and (
                 output.min() >= 0):
-            problem += ("\nthe images are all ≥ 0: the last activation is tanh, for [-1, 1] "
-                        "(the data's range), not a sigmoid or a ReLU")
-        else:
-            problem += ("\ncheck the order in each block (transposed convolution, batch norm, "
-                        "ReLU) and the activations: ReLU in the hidden blocks, tanh at the end")
-        return problem
+            return Feedback(f"{problem}\nthe images are all ≥ 0", "the last activation is "
+                            "tanh, for [-1, 1] (the data's range), not a sigmoid or a ReLU")
+        return Feedback(f"{problem}\ncheck the order in each block (transposed convolution, "
+                        "batch norm, ReLU) and the activations", "ReLU in the hidden blocks, "
+                        "tanh at the end")
     return None
 
 
@@ -482,20 +485,24 @@ def _same_weights(got: dict[str, Any], expected: dict[str, Any], network: str) -
 
 
 TRAINING_MISTAKES = (
-    ({"zero_grad": False}, "the gradients were never reset: .backward() adds to .grad, so call "
-     "opt_D.zero_grad() before each backward pass of D's loss and opt_G.zero_grad() before "
-     "each of G's"),
-    ({"g_first": True}, "you trained G before D: a step makes k_D updates of D first, then k_G "
-     "updates of G"),
-    ({"one_batch": True}, "D saw the real and the generated images in one batch: its batch "
-     "norm then mixes their statistics; give D the real batch and the generated batch in two "
-     "separate calls, as the course's algorithm does"),
-    ({"saturating": True}, "G minimized the saturating loss log(1 − D(G(z))); the step uses "
-     "the non-saturating generator_loss, −log D(G(z))"),
+    ({"zero_grad": False}, Feedback(
+        "the gradients were never reset", ".backward() adds to .grad, so call "
+        "opt_D.zero_grad() before each backward pass of D's loss and opt_G.zero_grad() before "
+        "each of G's")),
+    ({"g_first": True}, Feedback(
+        "you trained G before D", "a step makes k_D updates of D first, then k_G updates of "
+        "G")),
+    ({"one_batch": True}, Feedback(
+        "D saw the real and the generated images in one batch, so its batch norm mixed their "
+        "statistics", "give D the real batch and the generated batch in two separate calls, "
+        "as the course's algorithm does")),
+    ({"saturating": True}, Feedback(
+        "G minimized the saturating loss log(1 − D(G(z))); the step uses the non-saturating "
+        "loss, −log D(G(z))", "call generator_loss with its default, saturating=False")),
 )
 
 
-def _judge_training_step(case: Case, got: Any) -> str | None:
+def _judge_training_step(case: Case, got: Any) -> str | Feedback | None:
     if not isinstance(got, dict) or "returned" not in got:  # never: apply made it
         return f"expected the losses, got {describe(got)}"
     def start() -> tuple[Any, ...]:
@@ -513,12 +520,13 @@ def _judge_training_step(case: Case, got: Any) -> str | None:
         initial = {"G": _parameters(start()[0]), "D": _parameters(start()[1])}
         for network in ("D", "G"):
             if _same_weights(got, initial, network) is None:
-                return (f"{network}'s weights did not change: each update is "
-                        f"opt_{network}.zero_grad(), loss.backward(), opt_{network}.step()")
+                return Feedback(f"{network}'s weights did not change", "each update is "
+                                f"opt_{network}.zero_grad(), loss.backward(), "
+                                f"opt_{network}.step()")
         for mistake, diagnosis in TRAINING_MISTAKES:
             outcome = _outcome(start(), **mistake)
             if all(_same_weights(got, outcome, net) is None for net in ("D", "G")):
-                return f"{problem}\n{diagnosis}"
+                return Feedback(f"{problem}\n{diagnosis.mistake}", diagnosis.fix)
         return problem
     returned = got["returned"]
     if not isinstance(returned, list | tuple) or len(returned) != 2:
@@ -526,9 +534,10 @@ def _judge_training_step(case: Case, got: Any) -> str | None:
     for what, value, want in zip(("D", "G"), returned, expected["returned"], strict=True):
         value = number(value)
         if value is None or not math.isclose(value, want, rel_tol=1e-4, abs_tol=1e-6):
-            return (f"the weights are right, but the {what} loss returned is "
-                    f"{describe(returned[0 if what == 'D' else 1])}, expected {want:.6g}: "
-                    f"return the loss of {what}'s last update, as a number (.item())")
+            return Feedback(f"the weights are right, but the {what} loss returned is "
+                            f"{describe(returned[0 if what == 'D' else 1])}, expected "
+                            f"{want:.6g}", f"return the loss of {what}'s last update, as a "
+                            "number (.item())")
     return None
 
 
@@ -546,6 +555,8 @@ TRAINING_STEP = Question(
          "loss_G.item()).",
     apply=_apply_training_step,
     refuses=(_reference_step,),
+    # The step calls the notebook's losses: checked with the course's, which it allows.
+    uses={"discriminator_loss": discriminator_loss, "generator_loss": generator_loss},
 )
 
 

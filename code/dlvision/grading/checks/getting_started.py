@@ -23,7 +23,7 @@ from ...models.mini import MiniVGG
 from ...models.summary import count_parameters, parameters_per_layer
 from ...models.zoo import freeze
 from ..compare import compare_counts, compare_tensors
-from ..question import Case, Part, Question
+from ..question import Case, Feedback, Part, Question
 
 
 def _normalize_cases() -> list[Case]:
@@ -143,7 +143,7 @@ def _parameter_cases() -> list[Case]:
     ]
 
 
-def _judge_parameters(case: Case, got: Any) -> str | None:
+def _judge_parameters(case: Case, got: Any) -> str | Feedback | None:
     (model,) = case.args
     expected = parameters_per_layer(model)
     problem = compare_counts(expected, got)
@@ -153,9 +153,10 @@ def _judge_parameters(case: Case, got: Any) -> str | None:
     for name in expected.keys() - got.keys():
         if next(modules[name].children(), None) is not None:  # a container with its own
             own = [n for n, _ in modules[name].named_parameters(recurse=False)]
-            return (f"{problem}\n`{name}` has children and also parameters of its own "
-                    f"({', '.join(own)}: {expected[name]} values): count the own parameters "
-                    "of every module, module.parameters(recurse=False), not of the leaves only")
+            return Feedback(f"{problem}\n`{name}` has children and also parameters of its "
+                            f"own ({', '.join(own)}: {expected[name]} values)", "count the own "
+                            "parameters of every module, module.parameters(recurse=False), not "
+                            "of the leaves only")
     return problem
 
 

@@ -42,7 +42,7 @@ from ...transfer import (
     svm_accuracy,
 )
 from ..compare import as_tensors, compare_tensors, describe, number, pair
-from ..question import Case, Part, Question
+from ..question import Case, Feedback, Part, Question
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ def _apply_extractor(answer: Any, case: Case) -> dict[str, Any]:
     return {"module": True, "training": extractor.training, "output": output}
 
 
-def _judge_extractor(case: Case, got: Any) -> str | None:
+def _judge_extractor(case: Case, got: Any) -> str | Feedback | None:
     vgg, images = case.args
     if not isinstance(got, dict) or "module" not in got:  # never: _apply_extractor made it
         return f"expected an nn.Module, got {describe(got)}"
@@ -139,11 +139,14 @@ def _judge_extractor(case: Case, got: Any) -> str | None:
     with torch.no_grad():
         expected = reference(images)  # (N, hidden)
     problem = compare_tensors(expected, got["output"], atol=1e-5, rtol=1e-4)
-    if problem is not None and got.get("training"):
-        problem += ("\nthe module you returned is in training mode: dropout zeroes random "
-                    "units and batch norm uses each batch's statistics; call .eval() on it")
-    return None if problem is None else (
-        f"the extractor's output on the images: {problem}")
+    if problem is None:
+        return None
+    problem = f"the extractor's output on the images: {problem}"
+    if got.get("training"):
+        return Feedback(f"{problem}\nthe module you returned is in training mode: dropout "
+                        "zeroes random units and batch norm uses each batch's statistics",
+                        "call .eval() on it")
+    return problem
 
 
 RELU7_EXTRACTOR = Question(
@@ -273,7 +276,7 @@ def _apply_features(answer: Any, case: Case) -> Any:
     return as_tensors(got)
 
 
-def _judge_features(case: Case, got: Any) -> str | None:
+def _judge_features(case: Case, got: Any) -> str | Feedback | None:
     extractor, dataset, _ = case.args
     X_ref, y_ref = extract_features(extractor, dataset, cache=False, progress=False,
                                     num_workers=0)
@@ -291,10 +294,10 @@ def _judge_features(case: Case, got: Any) -> str | None:
         if isinstance(X, torch.Tensor) and X.shape == X_ref.shape and zero.any() and \
                 not X[zero].isfinite().all():
             row = int(zero.nonzero()[0])
-            problem += (f"\nrow {row} of your X is NaN: image {row}'s features are all zero, "
-                        "and dividing by a norm of 0 gives NaN; divide by the norm clamped "
-                        "away from zero, X.norm(dim=1, keepdim=True).clamp_min(1e-12), so "
-                        "that a zero row stays zero")
+            return Feedback(f"{problem}\nrow {row} of your X is NaN: image {row}'s features "
+                            "are all zero, and dividing by a norm of 0 gives NaN",
+                            "divide by the norm clamped away from zero, X.norm(dim=1, "
+                            "keepdim=True).clamp_min(1e-12), so that a zero row stays zero")
         elif isinstance(X, torch.Tensor) and X.shape == X_ref.shape and X.isfinite().all():
             norms = X.norm(dim=1)[~zero]  # a zero row's norm is 0 in the reference too
             if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):

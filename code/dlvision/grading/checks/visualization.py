@@ -14,6 +14,10 @@ maps, fooling images and class visualization.
   (reference: ``dlvision.visualize.jitter`` and ``gaussian_blur`` around the step, as
   ``class_visualization`` does).
 
+The fooling loop and the regularized step call the notebook's own steps: they are checked with
+the course's steps in their place (``Question.uses``, the private ``_course_fooling_step`` and
+``_course_class_step``), so that a wrong step costs its own points only.
+
 The package's own implementations of what each question asks are refused to the answers while
 they are checked (``Question.refuses``); ``gaussian_blur``, which the notebook hands to the
 student, is not. Every network is a tiny convolutional classifier with random weights (five
@@ -42,7 +46,7 @@ from ...visualize import (
     smoothgrad,
 )
 from ..compare import compare_tensors, describe
-from ..question import Case, Part, Question
+from ..question import Case, Feedback, Part, Question
 
 N_CLASSES = 5
 
@@ -233,7 +237,7 @@ def _apply_fooling_step(answer: Any, case: Case) -> dict[str, Any]:
                 else answer(model, x, target, lr=lr))
 
 
-def _judge_fooling_step(case: Case, got: Any) -> str | None:
+def _judge_fooling_step(case: Case, got: Any) -> str | Feedback | None:
     model, x, target, lr = case.args
     lr = 1.0 if lr is None else lr
     stepped, problem = _output(got)
@@ -247,16 +251,15 @@ def _judge_fooling_step(case: Case, got: Any) -> str | None:
     step = stepped.float() - x
     length = float(step.norm())
     if abs(length - lr) > 1e-3 * lr:
-        problem += (f"\nyour step has L2 length {length:.4g}, not lr = {lr:g}: divide the "
-                    "gradient by its L2 norm, g / g.norm()")
-    elif float((step * (expected - x)).sum()) < 0:
-        problem += ("\nyour step goes against the gradient, which lowers the target's score: "
-                    "this is an ascent, x + lr * g / ‖g‖")
-    else:
-        # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
-        g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
-        if _matches(stepped, x + lr * g / g.norm()):
-            problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
+        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
+                        "divide the gradient by its L2 norm, g / g.norm()")
+    if float((step * (expected - x)).sum()) < 0:
+        return Feedback(f"{problem}\nyour step goes against the gradient, which lowers the "
+                        "target's score", "this is an ascent, x + lr * g / ‖g‖")
+    # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
+    g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
+    if _matches(stepped, x + lr * g / g.norm()):
+        problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
     return problem
 
 
@@ -273,6 +276,17 @@ FOOLING_STEP = Question(
     apply=_apply_fooling_step,
     refuses=(fooling_step, score_gradient),
 )
+
+
+def _course_fooling_step(model: nn.Module, x: torch.Tensor, target: int, lr: float = 1.0
+                        ) -> torch.Tensor:
+    """The course's fooling step, written here: it stands in for the student's own
+    ``fooling_step`` while their loop is checked (``Question.uses``), where the package's
+    ``fooling_step`` is refused."""
+    with torch.enable_grad():  # a loop may call the step under torch.no_grad()
+        x = x.detach().clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(x)[0, target], x)
+    return x.detach() + lr * gradient / gradient.norm().clamp_min(1e-12)
 
 
 # --- fooling-image ----------------------------------------------------------------------------
@@ -353,6 +367,7 @@ FOOLING_IMAGE = Question(
          "the network already predicts as the target comes back unchanged).",
     apply=_apply_fooling_image,
     refuses=(fooling_image, fooling_step, score_gradient, _fooling_path),
+    uses={"fooling_step": _course_fooling_step},
 )
 
 
@@ -376,7 +391,7 @@ def _apply_class_step(answer: Any, case: Case) -> dict[str, Any]:
     return _run(model, lambda: answer(model, x, target, **options))
 
 
-def _judge_class_step(case: Case, got: Any) -> str | None:
+def _judge_class_step(case: Case, got: Any) -> str | Feedback | None:
     model, x, target, l2_reg, lr = case.args
     l2_reg, lr = 1e-3 if l2_reg is None else l2_reg, 5.0 if lr is None else lr
     stepped, problem = _output(got)
@@ -389,8 +404,8 @@ def _judge_class_step(case: Case, got: Any) -> str | None:
         return problem
     length = float((stepped.float() - x).norm())
     if abs(length - lr) > 1e-3 * lr:
-        return (f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}: divide the "
-                "gradient by its L2 norm")
+        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
+                        "divide the gradient by its L2 norm")
 
     def objective(image: torch.Tensor) -> float:
         with torch.no_grad():
@@ -400,12 +415,12 @@ def _judge_class_step(case: Case, got: Any) -> str | None:
         return (f"{problem}\nyour step lowers score − λ‖x‖²: it is a gradient *ascent*, "
                 "x + lr · g / ‖g‖")
     penalty = ("the objective is the target's score minus l2_reg times the *squared* L2 norm "
-               "of the image, x.pow(2).sum()")
+               "of the image")
     for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
                       class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
                       _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
         if _matches(stepped, candidate):
-            return f"{problem}\n{penalty}"
+            return Feedback(f"{problem}\n{penalty}", "x.pow(2).sum()")
     return problem
 
 
@@ -429,6 +444,18 @@ CLASS_VISUALIZATION_STEP = Question(
     apply=_apply_class_step,
     refuses=(class_visualization_step, class_visualization),
 )
+
+
+def _course_class_step(model: nn.Module, x: torch.Tensor, target: int, l2_reg: float = 1e-3,
+                       lr: float = 5.0) -> torch.Tensor:
+    """The course's class-visualization step, written here: it stands in for the student's own
+    ``class_visualization_step`` while their regularized step is checked (``Question.uses``),
+    where the package's is refused."""
+    with torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        objective = model(x)[0, target] - l2_reg * x.pow(2).sum()
+        (gradient,) = torch.autograd.grad(objective, x)
+    return x.detach() + lr * gradient / gradient.norm().clamp_min(1e-12)
 
 
 # --- regularized-step -------------------------------------------------------------------------
@@ -504,6 +531,7 @@ REGULARIZED_STEP = Question(
     apply=_apply_regularized,
     # gaussian_blur stays allowed: the notebook hands it to the student.
     refuses=(jitter, class_visualization_step, class_visualization, _regularized_step),
+    uses={"class_visualization_step": _course_class_step},
 )
 
 PART = Part(
