@@ -158,17 +158,19 @@ return {formulas: math.length,
                      .map(m => m.getAttribute('data-mjx-error') || m.textContent)};
 """
 
-# Elements that stick out of the viewport on the right, outside any box that scrolls by itself
-# (a code cell, a wide table's wrapper): the page itself would scroll sideways for them.
+# Elements of the article (the prose, not the theme's drawers) that stick out of the viewport on
+# the right, outside any box that scrolls by itself (a code cell, a wide table's wrapper): the
+# page would scroll sideways for them.
 OVERFLOW = """
 const width = document.documentElement.clientWidth;
 const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
     const x = getComputedStyle(p).overflowX;
     if (x === 'auto' || x === 'scroll' || x === 'hidden') return true; }
     return false; };
-const out = Array.from(document.querySelectorAll('main *')).filter(e => {
+const out = Array.from(document.querySelectorAll('main article *')).filter(e => {
     const r = e.getBoundingClientRect();
-    return r.width > 0 && r.right > width + 1 && !scrolls(e); });
+    return r.width > 0 && r.right > width + 1 && !scrolls(e)
+        && getComputedStyle(e).visibility !== 'hidden'; });
 return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
         culprits: out.slice(0, 5).map(e => e.tagName.toLowerCase() + '.' +
                                       String(e.className).replace(/ /g, '.')),

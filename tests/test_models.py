@@ -240,3 +240,10 @@ def test_network_table_is_a_markdown_table_a_page_can_show():
     assert lines[2] == "| `0` | Conv2d | 1 → 4, 3×3, stride 2 | 4×4×4 | 40 |"
     assert len(lines) == 2 + 5
     assert "output" not in network_table(_small_net()).splitlines()[0]
+
+
+def test_layer_table_leaves_out_whether_a_layer_works_in_place():
+    from dlvision.models import layer_table
+
+    rows = layer_table(nn.Sequential(nn.ReLU(inplace=True), nn.Dropout(0.3)))
+    assert [r["settings"] for r in rows] == ["", "p=0.3"]

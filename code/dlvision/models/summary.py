@@ -83,7 +83,10 @@ def _describe(module: nn.Module) -> str:
         return str(module.num_features)
     if isinstance(module, nn.LeakyReLU):
         return f"slope {module.negative_slope:g}"
-    return module.extra_repr().replace("inplace=True", "").strip(", ")
+    # Whether an activation overwrites its input says nothing about the network: left out.
+    settings = [part for part in module.extra_repr().split(", ")
+                if part and not part.startswith("inplace=")]
+    return ", ".join(settings)
 
 
 def layer_table(model: nn.Module, *example: torch.Tensor) -> list[dict]:
