@@ -25,8 +25,12 @@ book: $(STAMP)
 	DLVISION_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The site is in _build/html/index.html"
 
+# The site's workflow too: actionlint (syntax, expressions, action versions) and zizmor
+# (security), offline so that it needs no GitHub API.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --config .github/zizmor.yml .github/workflows
 	$(VENV)/bin/dlvision assign --check
 
 # Two workers (pytest-xdist), each taking whole modules: the notebooks graded in one, the rest

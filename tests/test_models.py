@@ -183,3 +183,67 @@ def test_train_config_counts_epochs_and_rejects_nonsense():
     assert config.epochs_for(100) == 1 and config.with_(steps=50).epochs_for(8) == 25
     with pytest.raises(ValueError, match="steps and batch_size must be positive"):
         TrainConfig(steps=0)
+
+
+# --- layer_table: any network's layers as a table ------------------------------------------------
+
+
+def _small_net() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4),
+                         nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+
+def test_layer_table_lists_every_layer_with_its_settings_and_parameters():
+    from dlvision.models import layer_table
+
+    rows = layer_table(_small_net())
+    assert [r["layer"] for r in rows] == ["0", "1", "2", "3", "4"]
+    assert [r["kind"] for r in rows] == ["Conv2d", "BatchNorm2d", "LeakyReLU", "Flatten",
+                                         "Linear"]
+    assert rows[0]["settings"] == "1 → 4, 3×3, stride 2"
+    assert rows[1]["settings"] == "4"
+    assert rows[2]["settings"] == "slope 0.2"
+    assert rows[4]["settings"] == "64 → 3"
+    assert [r["parameters"] for r in rows] == [1 * 4 * 9 + 4, 8, 0, 0, 64 * 3 + 3]
+    assert all("output" not in r for r in rows), "no example, no output shapes"
+
+
+def test_layer_table_gives_output_shapes_and_leaves_the_network_as_it_was():
+    from dlvision.models import layer_table
+
+    net = _small_net().train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    rows = layer_table(net, torch.randn(1, 1, 8, 8))  # batch norm on a batch of one: eval mode
+    assert [r["output"] for r in rows] == [(4, 4, 4), (4, 4, 4), (4, 4, 4), (64,), (3,)]
+    assert net.training, "the network's mode is restored"
+    assert all(not m._forward_hooks for m in net.modules()), "no hook left behind"
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items()), \
+        "running statistics untouched"
+
+
+def test_layer_table_of_a_gan_generator_counts_all_its_parameters():
+    from dlvision.gan.conditional import ConditionalGenerator
+    from dlvision.models import count_parameters, layer_table
+
+    g = ConditionalGenerator(nz=8, ngf=4)
+    rows = layer_table(g, torch.zeros(1, 8), torch.zeros(1, dtype=torch.long))
+    assert sum(r["parameters"] for r in rows) == count_parameters(g)
+    assert rows[-1]["kind"] == "Tanh" and rows[-1]["output"] == (1, 32, 32)
+    assert {r["layer"].split(".")[0] for r in rows} == {"z_branch", "y_branch", "main"}
+
+
+def test_network_table_is_a_markdown_table_a_page_can_show():
+    from dlvision.book import network_table
+
+    lines = network_table(_small_net(), torch.zeros(1, 1, 8, 8)).splitlines()
+    assert lines[0] == "| layer | kind | settings | output | parameters |"
+    assert lines[2] == "| `0` | Conv2d | 1 → 4, 3×3, stride 2 | 4×4×4 | 40 |"
+    assert len(lines) == 2 + 5
+    assert "output" not in network_table(_small_net()).splitlines()[0]
+
+
+def test_layer_table_leaves_out_whether_a_layer_works_in_place():
+    from dlvision.models import layer_table
+
+    rows = layer_table(nn.Sequential(nn.ReLU(inplace=True), nn.Dropout(0.3)))
+    assert [r["settings"] for r in rows] == ["", "p=0.3"]

@@ -130,15 +130,109 @@ def test_chapters_have_one_heading_per_question(pages, chapter):
             f"{chapter} has no heading 'Q{q} — …' (headings: {headings})"
 
 
+# --- the published site: launch buttons, 404 page, nothing from a CDN ----------------------------
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def notebook_pages() -> list[str]:
+    """The exercise and solution pages: each is a notebook a student can launch."""
+    return [f for f in toc_files() if f.startswith(("exercises/", "solutions/"))]
+
+
+def expected_launch_urls(page: str) -> dict[str, str]:
+    """Where the Colab and Binder buttons of ``page`` must lead: its notebook, in the repository
+    and branch that `_config.yml` names."""
+    repo = CONFIG["repository"]
+    org_repo = urlparse(repo["url"]).path.strip("/")
+    notebook = f"{page}.ipynb"
+    launch = CONFIG["launch_buttons"]
+    return {
+        "colab": f"{launch['colab_url']}/github/{org_repo}/blob/{repo['branch']}/{notebook}",
+        "binder": f"{launch['binderhub_url']}/v2/gh/{org_repo}/{repo['branch']}"
+                  f"?urlpath=tree/{notebook}",
+    }
+
+
+def site_prefix() -> str:
+    """The path the site is served under on GitHub Pages: /<repository name>/."""
+    return "/" + urlparse(CONFIG["repository"]["url"]).path.strip("/").split("/")[-1] + "/"
+
+
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__()
         self.hrefs: list[str] = []
+        self.external: list[str] = []  # scripts and styles loaded from another host
 
     def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        url = attrs.get("src") if tag == "script" else attrs.get("href") if tag == "link" else None
+        if url and urlparse(url).netloc and attrs.get("rel") not in ("canonical", "alternate"):
+            self.external.append(url)
+
+
+def links(page: Path) -> _Links:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_launch_buttons_open_the_pages_own_notebook(pages, page):
+    hrefs = links(pages[page]).hrefs
+    for service, url in expected_launch_urls(page).items():
+        assert url in hrefs, f"{page}: no {service} button to {url}; its links: " + \
+            ", ".join(h for h in hrefs if service in h)
+    assert (ROOT / f"{page}.ipynb").exists()
+
+
+def test_no_script_or_style_comes_from_another_host():
+    built = sorted(HTML.rglob("*.html"))
+    assert built, "the site is not built: run `make book` first"
+    external = {f"{p.relative_to(HTML)} → {url}" for p in built for url in links(p).external}
+    assert not external, "the site must work offline:\n" + "\n".join(sorted(external))
+
+
+def test_mathjax_is_served_by_the_site():
+    page = HTML / "book" / "gans" / "principle.html"
+    scripts = [src for src in parse(page).assets if "mathjax" in src.lower()]
+    assert scripts, "no MathJax script on a page full of formulas"
+    for src in scripts:
+        assert not urlparse(src).netloc, f"MathJax from another host: {src}"
+        assert (page.parent / src.split("?")[0]).resolve().exists(), f"{src} is not in the site"
+
+
+def test_the_404_page_works_from_any_path_under_the_site():
+    page = HTML / "404.html"
+    assert page.exists(), "no 404.html: GitHub Pages shows it for a missing page"
+    text = " ".join(parse(page).text)
+    assert "Page not found" in text
+    # GitHub Pages serves 404.html at the missing page's own path: every link must be absolute.
+    local = [ref for ref in parse(page).assets + links(page).hrefs
+             if not urlparse(ref).netloc and not ref.startswith(("#", "data:", "mailto:"))]
+    assert local, "a 404 page without styles or links"
+    relative = [ref for ref in local if not ref.startswith(site_prefix())]
+    assert not relative, f"links that break below the site's root {site_prefix()}: {relative}"
+    for ref in local:
+        assert (HTML / unquote(urlparse(ref).path)[len(site_prefix()):]).exists() or \
+            ref.rstrip("/") + "/" == site_prefix(), f"404.html links to a missing {ref}"
+
+
+def test_solution_pages_show_their_outputs(pages):
+    def outputs(page: str) -> int:
+        return len(re.findall(r'class="cell_output', pages[page].read_text(encoding="utf-8")))
+
+    for page in notebook_pages():
+        if page.startswith("solutions/"):
+            assert outputs(page) >= 3, f"{page} shows no outputs: solutions are executed"
+        else:
+            assert outputs(page) == 0, \
+                f"{page}: exercises are shown as the student gets them, never executed"
+    figures = pages["solutions/3-gans"].read_text(encoding="utf-8").count("<img")
+    assert figures >= 3, "Exercise 3's solution shows its real images, losses and samples"
 
 
 def _chapter_twins() -> dict[str, str]:

@@ -192,3 +192,21 @@ def results_table(results: Sequence[Any], *, columns: Sequence[str] | None = Non
     chosen = [known[c] for c in columns] if columns is not None else list(known.values())
     rows = [{key: getattr(r, key) for key, _, _ in chosen} for r in results]
     return markdown_table(rows, chosen)
+
+
+def network_table(model: Any, *example: Any) -> str:
+    """``model``'s layers as a Markdown table (``dlvision.models.layer_table``): name, kind,
+    settings, parameters and, given ``example`` inputs (a batch of one), each layer's output
+    shape. A page shows this rather than ``print(model)``, whose long lines overflow a cell."""
+    from .models import layer_table  # torch only when a page asks for a network's table
+
+    rows = layer_table(model, *example)
+    for row in rows:
+        if example:
+            shape = row["output"]
+            row["output"] = "×".join(str(n) for n in shape) if shape is not None else ""
+    columns = [("layer", "layer", "`{}`"), ("kind", "kind", "{}"), ("settings", "settings", "{}")]
+    if example:
+        columns.append(("output", "output", "{}"))
+    columns.append(("parameters", "parameters", "{:,}"))
+    return markdown_table(rows, columns)

@@ -4,7 +4,7 @@ tools that work on any of them.
 ``zoo``       ``pretrained(name)``, ``weights_info(name)``, the stand-ins of the mini profile;
 ``weights``   ``WeightsInfo``: class names, input size, normalization, preprocessing;
 ``layers``    named cut points (``relu7``, ``pool5``, ``fire9``), ``truncate``, ``split``;
-``summary``   parameter counts per layer;
+``summary``   parameter counts per layer, a table of any network's layers;
 ``training``  a plain classifier training loop (``TrainConfig``), ``predict``, ``top_k``,
               ``device_of``;
 ``mini``      the stand-in architectures.
@@ -12,7 +12,7 @@ tools that work on any of them.
 
 from .layers import as_sequential, layer_index, layer_names, split, truncate, with_new_head
 from .mini import MiniSqueezeNet, MiniVGG
-from .summary import count_parameters, parameter_table, parameters_per_layer
+from .summary import count_parameters, layer_table, parameter_table, parameters_per_layer
 from .training import TrainConfig, accuracy, device_of, fit_classifier, predict, top_k
 from .weights import WeightsInfo
 from .zoo import (
@@ -42,6 +42,7 @@ __all__ = [
     "freeze",
     "layer_index",
     "layer_names",
+    "layer_table",
     "parameter_table",
     "parameters_per_layer",
     "predict",

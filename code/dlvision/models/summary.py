@@ -7,6 +7,7 @@ Both count with ``count_parameters``.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .layers import as_sequential
@@ -67,4 +68,65 @@ def parameter_table(model: nn.Module) -> list[dict]:
                      "weight": tuple(weight.shape) if weight is not None else None,
                      "bias": tuple(bias.shape) if bias is not None else None,
                      "parameters": count})
+    return rows
+
+
+def _describe(module: nn.Module) -> str:
+    """A short reading of a layer's settings: "100 → 128, 4×4, stride 1" for a convolution."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        kernel = "×".join(str(k) for k in module.kernel_size)
+        stride = "×".join(str(s) for s in dict.fromkeys(module.stride))  # 2, not 2×2
+        return f"{module.in_channels} → {module.out_channels}, {kernel}, stride {stride}"
+    if isinstance(module, nn.Linear):
+        return f"{module.in_features} → {module.out_features}"
+    if isinstance(module, nn.modules.batchnorm._NormBase):
+        return str(module.num_features)
+    if isinstance(module, nn.LeakyReLU):
+        return f"slope {module.negative_slope:g}"
+    # Whether an activation overwrites its input says nothing about the network: left out.
+    settings = [part for part in module.extra_repr().split(", ")
+                if part and not part.startswith("inplace=")]
+    return ", ".join(settings)
+
+
+def layer_table(model: nn.Module, *example: torch.Tensor) -> list[dict]:
+    """One row per layer of any network, in the order ``named_modules()`` gives them: a table
+    that fits a page where ``print(model)``'s long lines do not.
+
+    A *layer* is a module without children (a convolution, a batch norm, an activation). Rows
+    are dicts with keys ``layer`` (its name, ``"main.0"``), ``kind`` (its class,
+    ``"ConvTranspose2d"``), ``settings`` (channels, kernel and stride, features, slope...) and
+    ``parameters`` (its own weights and biases). Given ``example`` inputs (a batch of one is
+    enough), the network runs once on them in evaluation mode, without gradients, and each row
+    also has ``output``: the shape of the layer's output without the batch dimension (a tuple,
+    or None for a layer the forward pass did not reach). The examples are moved to the device
+    of the network's parameters.
+    """
+    layers = [(name, m) for name, m in model.named_modules() if not any(m.children())]
+    outputs: dict[str, tuple] = {}
+    if example:
+        def record(name):
+            def hook(_module, _inputs, output):
+                outputs[name] = tuple(output.shape[1:])
+            return hook
+
+        handles = [m.register_forward_hook(record(name)) for name, m in layers]
+        was_training = model.training
+        try:
+            model.eval()  # batch norm on a batch of one: use the running statistics
+            # The examples go where the network is (a GPU in the full profile).
+            device = next(model.parameters(), torch.empty(0)).device
+            with torch.no_grad():
+                model(*(x.to(device) for x in example))
+        finally:
+            model.train(was_training)
+            for handle in handles:
+                handle.remove()
+    rows = []
+    for name, m in layers:
+        row = {"layer": name, "kind": type(m).__name__, "settings": _describe(m),
+               "parameters": count_parameters(m)}
+        if example:
+            row["output"] = outputs.get(name)
+        rows.append(row)
     return rows
