@@ -173,12 +173,16 @@ def _grade_class(args: argparse.Namespace, timeout: float, deadline: float) -> i
     out = writable_folder(args.out)
     with tqdm(total=len(files), unit="notebook", desc="grading", file=sys.stderr,
               disable=None) as bar:  # None: no bar when stderr is not a terminal
+        done = 0  # a disabled bar counts nothing
+
         def progress(sub) -> None:
+            nonlocal done
+            done += 1
             bar.update()
             score = f" {sub.report.score}/{sub.report.max_score}" if sub.report else ""
             bar.set_postfix_str(f"{sub.path.name}: {sub.status}{score}", refresh=False)
             if bar.disable:  # a log, not a terminal: a line per submission instead
-                print(f"{bar.n}/{bar.total} {sub.path.name}: {sub.status}{score}"
+                print(f"{done}/{len(files)} {sub.path.name}: {sub.status}{score}"
                       f"{' (cached)' if sub.cached else ''}", file=sys.stderr)
 
         batch = grade_batch(args.submissions, out, part=args.part, id_pattern=args.id_pattern,
