@@ -259,12 +259,12 @@ def test_a_conditional_run_keeps_labelled_snapshots(labelled, model):
     run = train(TINY[model], labelled, progress=False)
     assert run.step == 6 and all(len(v) == 6 for v in run.history.values())
     assert run.fixed_labels.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
-    assert all(s.shape == (12, 1, 32, 32) and s.abs().max() <= 1 for s in run.snapshots.values())
-    assert not torch.equal(run.snapshots[0], run.snapshots[6])
+    assert all(s.shape == (12, 1, 32, 32) and s.abs().max() <= 1 for s in run.samples.values())
+    assert not torch.equal(run.samples[0], run.samples[6])
     assert all(0 < p < 1 for p in run.history["d_real"] + run.history["d_fake"])
     with torch.no_grad():  # the kept weights redraw the kept images from the fixed labels
         again = run.generator_at(3)(run.fixed_noise, run.fixed_labels)
-    torch.testing.assert_close(again, run.snapshots[3], atol=1e-6, rtol=0)
+    torch.testing.assert_close(again, run.samples[3], atol=1e-6, rtol=0)
 
 
 def test_d_sees_the_real_labels_and_g_s_asked_labels(labelled, monkeypatch):
@@ -322,7 +322,7 @@ def test_a_resumed_conditional_run_ends_as_an_uninterrupted_one(labelled, tmp_pa
     assert same_weights(resumed.discriminator, uninterrupted.discriminator)
     assert resumed.history == uninterrupted.history
     assert torch.equal(resumed.fixed_labels, uninterrupted.fixed_labels)
-    assert all(torch.equal(resumed.snapshots[s], uninterrupted.snapshots[s]) for s in (0, 3, 6))
+    assert all(torch.equal(resumed.samples[s], uninterrupted.samples[s]) for s in (0, 3, 6))
 
 
 def test_training_leaves_the_caller_s_random_state_alone(labelled):

@@ -54,13 +54,13 @@ def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 def test_a_run_records_every_step_and_its_snapshots(blobs):
     run = train(TINY, blobs, progress=False)
     assert run.step == 6 and all(len(v) == 6 for v in run.history.values())
-    assert sorted(run.snapshots) == [0, 3, 6]
-    assert all(s.shape == (4, 1, 32, 32) and s.abs().max() <= 1 for s in run.snapshots.values())
-    assert not torch.equal(run.snapshots[0], run.snapshots[6])  # G has learned something
+    assert sorted(run.samples) == [0, 3, 6]
+    assert all(s.shape == (4, 1, 32, 32) and s.abs().max() <= 1 for s in run.samples.values())
+    assert not torch.equal(run.samples[0], run.samples[6])  # G has learned something
     assert all(0 < p < 1 for p in run.history["d_real"] + run.history["d_fake"])
     assert not run.generator.training and run.seconds > 0
     with torch.no_grad():  # the kept weights redraw the kept images
-        assert torch.allclose(run.generator_at(3)(run.fixed_noise), run.snapshots[3], atol=1e-6)
+        assert torch.allclose(run.generator_at(3)(run.fixed_noise), run.samples[3], atol=1e-6)
     with pytest.raises(ValueError, match=r"no generator kept at step 2.*\[0, 3, 6\]"):
         run.generator_at(2)
 
@@ -95,7 +95,7 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(blobs, tmp_
     assert same_weights(resumed.generator, uninterrupted.generator)
     assert same_weights(resumed.discriminator, uninterrupted.discriminator)
     assert resumed.history == uninterrupted.history
-    assert all(torch.equal(resumed.snapshots[s], uninterrupted.snapshots[s]) for s in (0, 3, 6))
+    assert all(torch.equal(resumed.samples[s], uninterrupted.samples[s]) for s in (0, 3, 6))
 
 
 def test_a_checkpoint_of_another_configuration_is_refused(blobs, tmp_path):
@@ -160,7 +160,7 @@ def test_a_run_is_trained_once_then_read(blobs, monkeypatch):
     monkeypatch.setattr("dlvision.gan.runs.train", no_training)
     again = trained_run(TINY, blobs, progress=False)
     assert same_weights(first.generator, again.generator) and first.history == again.history
-    assert torch.equal(first.snapshots[3], again.snapshots[3])
+    assert torch.equal(first.samples[3], again.samples[3])
     assert run_path(TINY.with_(beta1=0.9), blobs) != path
 
 

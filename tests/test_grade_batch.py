@@ -44,8 +44,8 @@ from dlvision.grading.batch import (
     status_of,
     student_id,
 )
+from dlvision.grading.decide import decide
 from dlvision.grading.gradebook import feedback_name, named_mistake, tally_mistakes, write_gradebook
-from dlvision.grading.judge import judge
 from dlvision.grading.observe import observe
 from dlvision.grading.question import FEEDBACK_LEVELS, PASSED, TIMEOUT, CheckResult
 from dlvision.grading.report import NOT_RUN, CellRun, Report
@@ -107,7 +107,7 @@ def mutant_notebook(solution: Path, question_id: str, mutant) -> nbformat.Notebo
 def expected_feedback(question_id: str, mutant) -> str:
     """The check's feedback on the mutant, run here."""
     question = get_question(question_id)
-    verdict = judge(question, observe(question, mutant))
+    verdict = decide(question, observe(question, mutant))
     assert not verdict.passed
     return verdict.message
 

@@ -32,7 +32,7 @@ from dlvision.gan.conditional import ConditionalGenerator, label_maps, one_hot
 from dlvision.grading import PARTS, QUESTIONS, check, get_part
 from dlvision.grading.checks import PART_MODULES
 from dlvision.grading.checks.gans import _reference_step
-from dlvision.grading.judge import judge
+from dlvision.grading.decide import decide
 from dlvision.grading.observe import (
     Opaque,
     ReferenceRefused,
@@ -602,7 +602,7 @@ def test_without_the_course_s_version_the_wrong_answer_would_cost_twice(question
     """The control of the test above: the mutants do break the answer built on them."""
     monkeypatch.setitem(SOLUTIONS[question].__globals__, name, mutant)
     unchained = dataclasses.replace(QUESTIONS[question], uses={})
-    verdict = judge(unchained, observe(unchained, SOLUTIONS[question]))
+    verdict = decide(unchained, observe(unchained, SOLUTIONS[question]))
     assert not verdict.passed, f"{mutant.__name__} does not change {question}"
     verdict = check(question, SOLUTIONS[question])
     assert verdict.passed, verdict.message

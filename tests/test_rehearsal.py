@@ -117,7 +117,7 @@ def test_conditional_gans_train_and_are_judged_on_the_mnist_files(full, offline,
     config = default_config(profile, model)
     assert config.model == model and config.steps == 2 and config.ngf in (128, 256)
     run = train(config, mnist("train", profile=profile), progress=False, device="cpu")
-    assert run.step == 2 and run.snapshots[2].shape == (10, 1, 32, 32)
+    assert run.step == 2 and run.samples[2].shape == (10, 1, 32, 32)
     assert run.fixed_labels.tolist() == list(range(10))
     verdict = judge_run(run, n=20, steps=[2], profile=profile)[2]
     assert 0 <= verdict["label_accuracy"] <= 1 and verdict["frechet"] >= 0

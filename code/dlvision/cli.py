@@ -13,10 +13,10 @@ from . import __version__
 from .profile import PROFILES, Profile, make_profile
 
 if TYPE_CHECKING:  # the data package loads torchvision: only `info` needs it
-    from .data.files import Report
+    from .data.files import ItemStatus
 
 
-def full_profile_reports(profile: str | Profile | None = None) -> list[Report]:
+def full_profile_reports(profile: str | Profile | None = None) -> list[ItemStatus]:
     """The state of each dataset and weights file the full profile needs, checked for real."""
     from .data import celeba_status, imagenet_samples_status, mnist_status, scenes15_status
     from .data.files import weights_status
@@ -30,7 +30,7 @@ def full_profile_reports(profile: str | Profile | None = None) -> list[Report]:
     return reports
 
 
-def _table(reports: Sequence[Report]) -> list[str]:
+def _table(reports: Sequence[ItemStatus]) -> list[str]:
     """Rows "name  status  detail"; a detail of several lines continues under itself."""
     width = max(len(r.name) for r in reports) + 2
     rows = []
@@ -41,7 +41,8 @@ def _table(reports: Sequence[Report]) -> list[str]:
     return rows
 
 
-def info_lines(profile: str | None = None, reports: Sequence[Report] | None = None) -> list[str]:
+def info_lines(profile: str | None = None,
+               reports: Sequence[ItemStatus] | None = None) -> list[str]:
     """What ``dlvision info`` prints: versions, profile, device, and each dataset checked.
 
     ``reports`` are those of ``full_profile_reports``, computed when not given.

@@ -13,14 +13,14 @@ loader                  full profile                        mini profile
 Images for the pretrained networks (the first two) are ImageNet-normalized in both profiles.
 
 In the full profile every loader checks its folders and files before returning (``files``),
-and each dataset module has a ``status()`` giving a ``Report`` for ``dlvision info``.
+and each dataset module has a ``status()`` giving an ``ItemStatus`` for ``dlvision info``.
 """
 
 from .celeba import CELEBA_FOLDER, ImageFolderFlat, celeba
 from .celeba import status as celeba_status
 from .digits import DIGIT_NAMES, ImageTensorDataset, digits, ink_boxes
 from .download import ChecksumError, DataNotFoundError, download, sha256sum
-from .files import BadFilesError, DataLayoutError, Report, imagenet_samples_status
+from .files import BadFilesError, DataLayoutError, ItemStatus, imagenet_samples_status
 from .gan_images import GAN_SIZES, gan_transform
 from .imagenet import imagenet_samples, mini_source
 from .mnist import MNISTDataset, mnist
@@ -50,8 +50,8 @@ __all__ = [
     "ImageFileDataset",
     "ImageFolderFlat",
     "ImageTensorDataset",
+    "ItemStatus",
     "MNISTDataset",
-    "Report",
     "celeba",
     "celeba_status",
     "denormalize",

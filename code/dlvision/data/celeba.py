@@ -20,7 +20,7 @@ from ..cache import source_fingerprint
 from ..profile import Profile, current
 from .digits import digits
 from .download import DataNotFoundError
-from .files import BadFilesError, DataLayoutError, Report, check_files, image_files, subfolders
+from .files import BadFilesError, DataLayoutError, ItemStatus, check_files, image_files, subfolders
 from .gan_images import check_size, gan_transform, to_gan_range
 
 CELEBA_FOLDER = "img_align_celeba"
@@ -116,17 +116,17 @@ def celeba(*, size: int = 32, profile: str | Profile | None = None) -> Dataset:
     return data
 
 
-def status(profile: str | Profile | None = None) -> Report:
+def status(profile: str | Profile | None = None) -> ItemStatus:
     """Whether CelebA's folder is there, and every file in it usable."""
     prof = current(profile)
     try:
         folder = find_folder(prof.data_dir)
         if folder is None:
-            return Report("CelebA", "missing", MANUAL_ROUTE.format(
+            return ItemStatus("CelebA", "missing", MANUAL_ROUTE.format(
                 folder=prof.data_dir / CELEBA_FOLDER))
         files = image_files(folder)
         check_files(files, root=folder, cache_dir=prof.cache_dir, verify=False)
     except DataNotFoundError as err:
-        return Report("CelebA", "broken", str(err))
-    return Report("CelebA", "ok", f"{folder}: {len(files)} images")
+        return ItemStatus("CelebA", "broken", str(err))
+    return ItemStatus("CelebA", "ok", f"{folder}: {len(files)} images")
 

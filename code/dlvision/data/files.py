@@ -57,7 +57,7 @@ class FileProblem:
 
 
 @dataclass(frozen=True)
-class Report:
+class ItemStatus:
     """The state of one thing the full profile needs, as ``dlvision info`` shows it.
 
     ``status`` is "ok"; "absent" (not on disk, but fetched automatically at first use);
@@ -309,30 +309,30 @@ def check_files(
         raise BadFilesError(problems_message(problems, checked=len(files)), problems)
 
 
-def weights_status(name: str, path: Path, *, when_absent: str) -> Report:
+def weights_status(name: str, path: Path, *, when_absent: str) -> ItemStatus:
     """Whether a weights file is usable: present, not empty, not a Git LFS pointer.
 
     ``when_absent`` says what happens to an absent file ("downloaded at first use"…): absent
     weights are fetched or trained automatically, so they are not an error.
     """
     if not path.is_file():
-        return Report(name, "absent", f"{when_absent} ({path})")
+        return ItemStatus(name, "absent", f"{when_absent} ({path})")
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(len(LFS_POINTER))
     if size == 0 or head == LFS_POINTER:
         what = "empty" if size == 0 else "a Git LFS pointer"
-        return Report(name, "broken", f"{path} is {what}: delete it, it is {when_absent}")
-    return Report(name, "ok", f"{path} ({size / 2**20:.1f} MiB)")
+        return ItemStatus(name, "broken", f"{path} is {what}: delete it, it is {when_absent}")
+    return ItemStatus(name, "ok", f"{path} ({size / 2**20:.1f} MiB)")
 
 
-def imagenet_samples_status(profile: str | Profile | None = None) -> Report:
+def imagenet_samples_status(profile: str | Profile | None = None) -> ItemStatus:
     """The ImageNet sample file: its keys, shapes and dtypes, when it is there."""
     path = current(profile).data_dir / IMAGENET_VAL_FILE
     if not path.is_file():
-        return Report("ImageNet samples", "absent", f"downloaded at first use ({path})")
+        return ItemStatus("ImageNet samples", "absent", f"downloaded at first use ({path})")
     try:
         _check_npz(path)
     except DataNotFoundError as err:
-        return Report("ImageNet samples", "broken", str(err))
-    return Report("ImageNet samples", "ok", str(path))
+        return ItemStatus("ImageNet samples", "broken", str(err))
+    return ItemStatus("ImageNet samples", "ok", str(path))

@@ -32,7 +32,7 @@ from ..cache import source_fingerprint
 from ..profile import Profile, current
 from .digits import DIGIT_NAMES, ImageTensorDataset, digits
 from .download import DataNotFoundError
-from .files import LFS_POINTER, BadFilesError, DataLayoutError, FileProblem, Report
+from .files import LFS_POINTER, BadFilesError, DataLayoutError, FileProblem, ItemStatus
 from .gan_images import check_size, gan_transform, to_gan_range
 
 FOLDERS = (Path("MNIST", "raw"), Path("mnist", "MNIST", "raw"))
@@ -222,7 +222,7 @@ def mnist(
     return MNISTDataset(torch.from_numpy(images), torch.from_numpy(labels), size=size)
 
 
-def status(profile: str | Profile | None = None) -> Report:
+def status(profile: str | Profile | None = None) -> ItemStatus:
     """Whether each split's files are there and whole (each file is read)."""
     data_dir = current(profile).data_dir
     found, absent = [], []
@@ -235,8 +235,8 @@ def status(profile: str | Profile | None = None) -> Report:
             images, _ = read_split(*files)
             found.append(f"{split} {len(images)} in {files[0].parent}")
     except DataNotFoundError as err:
-        return Report("MNIST", "broken", str(err))
+        return ItemStatus("MNIST", "broken", str(err))
     if absent:
         found.append(f"{' and '.join(absent)} downloaded at first use into "
                      f"{data_dir / DOWNLOAD_FOLDER}")
-    return Report("MNIST", "absent" if absent else "ok", "; ".join(found))
+    return ItemStatus("MNIST", "absent" if absent else "ok", "; ".join(found))

@@ -36,7 +36,7 @@ from .download import DataNotFoundError
 from .files import (
     BadFilesError,
     DataLayoutError,
-    Report,
+    ItemStatus,
     by_lower_name,
     check_files,
     describe_folder,
@@ -336,19 +336,19 @@ def scenes15(
     return ImageFileDataset(files, targets, layout.classes, size=size)
 
 
-def status(profile: str | Profile | None = None) -> Report:
+def status(profile: str | Profile | None = None) -> ItemStatus:
     """Whether 15 Scene is ready for the full profile: its layout and every file checked."""
     prof = current(profile)
     try:
         root = find_root(prof.data_dir)
     except DataNotFoundError:
-        return Report("15 Scene", "missing", f"put it in {prof.data_dir / COURSE_FOLDER}/"
+        return ItemStatus("15 Scene", "missing", f"put it in {prof.data_dir / COURSE_FOLDER}/"
                       f"{{train,test}}/<class>/ or {prof.data_dir / ORIGINAL_FOLDER}/<class>/")
     try:
         layout = read_layout(root)
         check_files([f for s in SPLITS for f in layout.split(s)[0]], root=layout.root,
                     cache_dir=prof.cache_dir)
     except DataNotFoundError as err:
-        return Report("15 Scene", "broken", str(err))
-    return Report("15 Scene", "ok", f"{root} ({layout.kind} layout): {len(layout.classes)} "
+        return ItemStatus("15 Scene", "broken", str(err))
+    return ItemStatus("15 Scene", "ok", f"{root} ({layout.kind} layout): {len(layout.classes)} "
                   f"classes; train {layout.summary('train')}, test {layout.summary('test')}")

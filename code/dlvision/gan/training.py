@@ -142,12 +142,13 @@ class Run:
 
     history : name → one value per step, for "loss_d", "loss_g", "d_real" (D's mean output on
         real images) and "d_fake" (on generated ones, before G's update).
-    snapshots : step → (n_fixed, C, H, W) samples of the fixed noise in [-1, 1], on the CPU.
-    generators : step → G's weights (a state dict) at each snapshot step, to draw and judge
+    samples : step → (n_fixed, C, H, W) G's images of the fixed noise in [-1, 1], on the CPU,
+        at each of the configuration's ``snapshots`` steps.
+    generators : step → G's weights (a state dict) at each of those steps, to draw and judge
         many samples of the run's past (``generator_at``).
-    fixed_noise : (n_fixed, nz) the noise of the snapshots.
+    fixed_noise : (n_fixed, nz) the noise of the samples.
     seconds : training time (resumed runs add up their parts).
-    fixed_labels : (n_fixed,) int64 the labels of the snapshots, the classes in turn
+    fixed_labels : (n_fixed,) int64 the labels of the samples, the classes in turn
         (0, 1, ..., 9, 0, ...), for a conditional run; None otherwise.
     """
 
@@ -155,7 +156,7 @@ class Run:
     generator: Generator | ConditionalGenerator | MLPConditionalGenerator
     discriminator: Discriminator | ConditionalDiscriminator | MLPConditionalDiscriminator
     history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in HISTORY})
-    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
+    samples: dict[int, torch.Tensor] = field(default_factory=dict)
     generators: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
     fixed_noise: torch.Tensor | None = None
     seconds: float = 0.0
@@ -266,7 +267,7 @@ def run_state(run: Run, opt_g: torch.optim.Optimizer | None = None,
             "discriminator": run.discriminator.state_dict(),
             "opt_g": opt_g.state_dict() if opt_g is not None else {},
             "opt_d": opt_d.state_dict() if opt_d is not None else {},
-            "history": run.history, "snapshots": run.snapshots, "generators": run.generators,
+            "history": run.history, "samples": run.samples, "generators": run.generators,
             "fixed_noise": run.fixed_noise, "fixed_labels": run.fixed_labels,
             "seconds": run.seconds,
             "noise_rng": noise_rng.get_state() if noise_rng is not None else None,
@@ -295,7 +296,8 @@ def run_from_checkpoint(state: dict[str, Any]) -> Run:
     G.load_state_dict(state["generator"])
     D.load_state_dict(state["discriminator"])
     return Run(config, G.eval(), D.eval(), {k: list(v) for k, v in state["history"].items()},
-               {int(k): v for k, v in state["snapshots"].items()},
+               # "snapshots": what checkpoints written before the name changed call them
+               {int(k): v for k, v in state.get("samples", state.get("snapshots", {})).items()},
                {int(k): v for k, v in state["generators"].items()}, state["fixed_noise"],
                float(state["seconds"]), state.get("fixed_labels"))
 
@@ -351,7 +353,7 @@ def train(config: GANConfig, data: Dataset, *, checkpoint: str | Path | None = N
     G.to(device).train()
     D.to(device).train()
     opt_g, opt_d = _move_optimizers(opt_g, opt_d, device)
-    if 0 in config.snapshots and 0 not in run.snapshots:
+    if 0 in config.snapshots and 0 not in run.samples:
         _snapshot(run, 0, device)
     batches = _batches(data, config.batch_size, config.seed, start=run.step * config.d_steps,
                        labels=config.conditional)
@@ -462,7 +464,7 @@ def _snapshot(run: Run, step: int, device: torch.device) -> None:
     G.eval()
     z = run.fixed_noise.to(device)
     images = G(z) if run.fixed_labels is None else G(z, run.fixed_labels.to(device))
-    run.snapshots[step] = images.cpu()
+    run.samples[step] = images.cpu()
     G.train()
 
 

@@ -15,7 +15,7 @@ its part. The questions of each part are in ``checks/``.
 Trust model
 -----------
 A check has two halves. ``observe`` runs the student's answer on the question's inputs and
-records plain data (tensors, numbers, strings); ``judge`` recomputes the inputs, runs the
+records plain data (tensors, numbers, strings); ``decide`` recomputes the inputs, runs the
 package's reference implementation and compares. While the answer runs, the package functions
 that compute what the question asks (``Question.refuses``) raise "write this yourself": the
 answer must be the student's own. In the notebook both halves run in the student's kernel: that
@@ -29,7 +29,7 @@ processes:
 3. a separate *sandbox* process loads them and runs ``observe`` (a time limit per answer,
    restarted after a timeout or a crash), and sends the observations back as JSON;
 4. the grader process, whose references were imported before any student code ran, runs
-   ``judge``. It never executes student code and never unpickles what the student produced.
+   ``decide``. It never executes student code and never unpickles what the student produced.
 
 So redefining ``check``, deleting ``dlvision`` or monkeypatching the references inside the
 notebook (or inside an answer) changes nothing: the grade depends only on what the answers
@@ -47,7 +47,7 @@ from typing import Any
 
 from . import checks
 from .checks import all_parts, all_questions, get_part, get_question, part_ids
-from .judge import judge
+from .decide import decide
 from .observe import observe
 from .question import (
     STATUSES,
@@ -75,8 +75,8 @@ def check(question: str, answer: Any) -> CheckResult:
     an exception; an unknown question id is a ``ValueError`` that lists the known ones.
     """
     q = get_question(question)
-    # observe and judge each leave the global random state as they found it.
-    verdict = judge(q, observe(q, answer))
+    # observe and decide each leave the global random state as they found it.
+    verdict = decide(q, observe(q, answer))
     verdict = verdict.noted(chain_note(verdict, _upstream(q, answer, verdict.substituted)))
     shell = _ipython()
     if shell is not None:
@@ -95,7 +95,7 @@ def _upstream(question: Question, answer: Any, names: tuple[str, ...]) -> dict[s
     verdicts = {}
     for other in _part_of(question).questions:
         if other.name in names and other.name in namespace:
-            verdicts[other.name] = judge(other, observe(other, namespace[other.name]))
+            verdicts[other.name] = decide(other, observe(other, namespace[other.name]))
     return verdicts
 
 

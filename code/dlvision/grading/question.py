@@ -1,8 +1,9 @@
 """What a graded question is, and what a check says about an answer.
 
 A ``Question`` names what the notebook must define, how many points it is worth, the inputs it
-is tried on (``cases``) and how the answer's output on each input is judged (``judge``). A
-``Part`` is the list of questions of one exercise notebook. A ``CheckResult`` is the verdict.
+is tried on (``cases``) and how the answer's output on each input is compared with the reference
+(``compare``). A ``Part`` is the list of questions of one exercise notebook. A ``CheckResult``
+is the verdict.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Feedback:
-    """What a judge says about a wrong answer, in two parts, so that a graded report can show
+    """What a comparison says about a wrong answer, in two parts, so that a graded report can show
     the mistake without the code that fixes it.
 
     mistake : what is wrong, in words (what was expected, what came back, the mistake named).
@@ -76,15 +77,15 @@ class Question:
     points : what a right answer earns; a wrong one earns 0.
     title : one line shown in reports.
     cases : builds the inputs. It must be deterministic (seeded), because the grader builds them
-        twice, in the process that runs the answer and in the one that judges it.
-    judge : ``judge(case, got)`` returns None when ``got`` is right for ``case``, else what is
+        twice, in the process that runs the answer and in the one that decides.
+    compare : ``compare(case, got)`` returns None when ``got`` is right for ``case``, else what is
         wrong: a short text in words (what was expected, what came back), or a ``Feedback``
         when the text also says how to fix it in code. It compares with the package's
         reference implementation.
     hint : one or two sentences shown with a wrong answer (the full feedback only: it spells
         out the answer).
     apply : how an answer is tried on a case (``call`` by default; a class question would build
-        the object and run it). Its result is what ``judge`` receives.
+        the object and run it). Its result is what ``compare`` receives.
     refuses : what the package offers that computes what the question asks the student to
         write: its functions (the reference and any other ``dlvision`` function that does the
         same, e.g. ``(normalize,)`` imported from ``dlvision.data``), its classes as a whole
@@ -108,7 +109,7 @@ class Question:
     points: int
     title: str
     cases: Callable[[], list[Case]]
-    judge: Callable[[Case, Any], str | None]
+    compare: Callable[[Case, Any], str | Feedback | None]
     hint: str
     apply: Callable[[Any, Case], Any] = call
     refuses: tuple[Callable[..., Any] | type, ...] = ()

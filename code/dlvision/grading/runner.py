@@ -35,7 +35,7 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
 from .checks import get_part, part_ids
-from .judge import judge
+from .decide import decide
 from .question import (
     ERROR,
     GRADER_ENV,
@@ -422,7 +422,7 @@ def _check_version(question: Question, version: Version, sandbox: Sandbox,
         return result(question, ERROR, f"what `{name}` returned could not be read "
                       f"({type(err).__name__}: {err})")
     try:
-        return judge(question, observation)
+        return decide(question, observation)
     except Exception as err:
         return result(question, ERROR, f"what `{name}` returned could not be judged "
                       f"({type(err).__name__}: {err})")

@@ -52,7 +52,7 @@ def _one_hot_cases() -> list[Case]:
     ]
 
 
-def _judge_one_hot(case: Case, got: Any) -> str | Feedback | None:
+def _compare_one_hot(case: Case, got: Any) -> str | Feedback | None:
     (labels,) = case.args
     expected = one_hot(labels)  # (N, 10) float32
     problem = compare_tensors(expected, got)
@@ -75,7 +75,7 @@ ONE_HOT = Question(
     points=1,
     title="Labels (N,) → one-hot vectors (N, 10), float32",
     cases=_one_hot_cases,
-    judge=_judge_one_hot,
+    compare=_compare_one_hot,
     hint="F.one_hot(labels, 10).float(), or torch.eye(10)[labels].",
     refuses=(one_hot, label_maps),
 )
@@ -97,7 +97,7 @@ def _apply_label_maps(answer: Any, case: Case) -> Any:
     return answer(y) if size is None else answer(y, size=size)
 
 
-def _judge_label_maps(case: Case, got: Any) -> str | Feedback | None:
+def _compare_label_maps(case: Case, got: Any) -> str | Feedback | None:
     y, size = case.args
     size = 32 if size is None else size
     expected = label_maps(y, size)  # (N, 10, size, size)
@@ -122,7 +122,7 @@ LABEL_MAPS = Question(
     points=1,
     title="One-hot y (N, 10) → D's label maps (N, 10, size, size)",
     cases=_label_maps_cases,
-    judge=_judge_label_maps,
+    compare=_compare_label_maps,
     hint="y[:, :, None, None].expand(-1, -1, size, size), or y.view(N, 10, 1, 1).repeat(1, 1, "
          "size, size).",
     apply=_apply_label_maps,
@@ -174,7 +174,7 @@ def _text(layer: tuple[int, ...]) -> str:
     return f"ConvTranspose2d({c_in}, {c_out}, {k}, {s}, {p}, bias={bias})"
 
 
-def _judge_generator(case: Case, got: Any) -> str | Feedback | None:
+def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, labels = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
@@ -217,7 +217,7 @@ CONDITIONAL_GENERATOR = Question(
     points=3,
     title="The cDCGAN generator: (z (N, nz, 1, 1), y (N, 10)) → images (N, nc, 32, 32)",
     cases=_generator_cases,
-    judge=_judge_generator,
+    compare=_compare_generator,
     hint="z branch: ConvTranspose2d(nz, 2·ngf, 4, 1, 0, bias=False), BatchNorm2d, ReLU; y "
          "branch: the same from 10 channels, on y.view(N, 10, 1, 1); torch.cat([h_z, h_y], 1); "
          "then ConvTranspose2d(4·ngf, 2·ngf, 4, 2, 1, bias=False), BN, ReLU, "
@@ -268,7 +268,7 @@ def _reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
     return images.view(N_CLASSES, C, *images.shape[1:]).transpose(0, 1).reshape(images.shape)
 
 
-def _judge_grid(case: Case, got: Any) -> str | Feedback | None:
+def _compare_grid(case: Case, got: Any) -> str | Feedback | None:
     G, z = case.args
     expected = _reference_grid(G, z)
     problem = compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
@@ -291,7 +291,7 @@ LABELLED_GRID = Question(
     points=2,
     title="A labelled grid: row r, column c is G(z_c, r), in eval mode",
     cases=_grid_cases,
-    judge=_judge_grid,
+    compare=_compare_grid,
     hint="G.eval(); labels = torch.arange(10).repeat_interleave(C); noise = z.repeat(10, 1, 1, "
          "1); with torch.no_grad(): return G(noise, one_hot(labels)).",
     refuses=(sample, interpolate, _reference_grid),

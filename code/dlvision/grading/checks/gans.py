@@ -57,7 +57,7 @@ def _loss_and_gradients(call, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any
     return {"loss": loss, "gradients": gradients}
 
 
-def _judge_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
+def _compare_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
                 mistakes: list[tuple[float, str]]) -> str | Feedback | None:
     """A loss's value and gradients against the reference's; ``mistakes``: the values of
     common wrong losses, each with what to tell the student."""
@@ -110,7 +110,7 @@ def _apply_discriminator_loss(answer: Any, case: Case) -> dict[str, Any]:
     return _loss_and_gradients(answer, case.args)
 
 
-def _judge_discriminator_loss(case: Case, got: Any) -> str | Feedback | None:
+def _compare_discriminator_loss(case: Case, got: Any) -> str | Feedback | None:
     d_real, d_fake = case.args
     expected = _loss_and_gradients(discriminator_loss, case.args)
     real, fake = _log(d_real).mean(), _log(1 - d_fake).mean()
@@ -132,7 +132,7 @@ def _judge_discriminator_loss(case: Case, got: Any) -> str | Feedback | None:
         (float(-real), "the loss is missing its second term, on generated images"),
         (float(-fake), "the loss is missing its first term, on real images"),
     ]
-    return _judge_loss(got, expected, ("d_real", "d_fake"), mistakes)
+    return _compare_loss(got, expected, ("d_real", "d_fake"), mistakes)
 
 
 DISCRIMINATOR_LOSS = Question(
@@ -141,7 +141,7 @@ DISCRIMINATOR_LOSS = Question(
     points=2,
     title="D's loss: −[mean log D(x) + mean log(1 − D(G(z)))]",
     cases=_discriminator_loss_cases,
-    judge=_judge_discriminator_loss,
+    compare=_compare_discriminator_loss,
     hint="-(torch.log(d_real).mean() + torch.log(1 - d_fake).mean()), or the binary "
          "cross-entropy of d_real against ones plus that of d_fake against zeros "
          "(F.binary_cross_entropy).",
@@ -172,7 +172,7 @@ def _apply_generator_loss(answer: Any, case: Case) -> dict[str, Any]:
     return _loss_and_gradients(lambda d: answer(d, saturating=saturating), (d_fake,))
 
 
-def _judge_generator_loss(case: Case, got: Any) -> str | Feedback | None:
+def _compare_generator_loss(case: Case, got: Any) -> str | Feedback | None:
     d_fake, saturating = case.args
     saturating = bool(saturating)
     expected = _loss_and_gradients(lambda d: generator_loss(d, saturating=saturating),
@@ -194,7 +194,7 @@ def _judge_generator_loss(case: Case, got: Any) -> str | Feedback | None:
             (-log_1_d, "the non-saturating loss is −log D(G(z)): G wants D to call its images "
              "real"),
         ]
-    return _judge_loss(got, expected, ("d_fake",), mistakes)
+    return _compare_loss(got, expected, ("d_fake",), mistakes)
 
 
 GENERATOR_LOSS = Question(
@@ -203,7 +203,7 @@ GENERATOR_LOSS = Question(
     points=2,
     title="G's losses: −mean log D(G(z)), or mean log(1 − D(G(z))) when saturating",
     cases=_generator_loss_cases,
-    judge=_judge_generator_loss,
+    compare=_compare_generator_loss,
     hint="saturating: torch.log(1 - d_fake).mean(); otherwise -torch.log(d_fake).mean(). Both "
          "are minimized; the first is the minimax game's, the second the course's eq. (6).",
     apply=_apply_generator_loss,
@@ -305,7 +305,7 @@ def _layer_text(layer: tuple[int, ...]) -> str:
             f"bias={bias})")
 
 
-def _judge_generator(case: Case, got: Any) -> str | Feedback | None:
+def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, n = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
@@ -357,7 +357,7 @@ GENERATOR = Question(
     points=2,
     title="The DCGAN generator: noise (N, nz, 1, 1) → images (N, nc, 32, 32) in [-1, 1]",
     cases=_generator_cases,
-    judge=_judge_generator,
+    compare=_compare_generator,
     hint="Four nn.ConvTranspose2d, all bias=False: (nz, 4·ngf, 4, 1, 0), (4·ngf, 2·ngf, 4, 2, "
          "1), (2·ngf, ngf, 4, 2, 1), (ngf, nc, 4, 2, 1); BatchNorm2d then ReLU after each but "
          "the last, tanh after the last.",
@@ -502,11 +502,11 @@ TRAINING_MISTAKES = (
 )
 
 
-def _judge_training_step(case: Case, got: Any) -> str | Feedback | None:
+def _compare_training_step(case: Case, got: Any) -> str | Feedback | None:
     if not isinstance(got, dict) or "returned" not in got:  # never: apply made it
         return f"expected the losses, got {describe(got)}"
     def start() -> tuple[Any, ...]:
-        # The case is built afresh for the judge, untouched by the answer: copies of it, each
+        # The case is built afresh for the comparison, untouched by the answer: copies of it, each
         # network with its optimizer, start every outcome compared.
         return copy.deepcopy(case.args)
 
@@ -547,7 +547,7 @@ TRAINING_STEP = Question(
     points=3,
     title="One training step: k_D updates of D, then k_G updates of G",
     cases=_training_cases,
-    judge=_judge_training_step,
+    compare=_compare_training_step,
     hint="For each (real, z) in zip(reals, noises_D): fake = G(z).detach(); loss_D = "
          "discriminator_loss(D(real), D(fake)); opt_D.zero_grad(); loss_D.backward(); "
          "opt_D.step(). Then for each z in noises_G: loss_G = generator_loss(D(G(z))); "

@@ -40,7 +40,7 @@ def _normalize_cases() -> list[Case]:
                  (torch.rand(s, generator=g).to(dtype),)) for s, dtype in batches]
 
 
-def _judge_normalize(case: Case, got: Any) -> str | None:
+def _compare_normalize(case: Case, got: Any) -> str | None:
     (images,) = case.args
     # Half precision keeps about 3 decimal digits: computing in float32 and rounding back,
     # or in another order, moves a value by a unit in the last place (2e-3 near 2.6).
@@ -54,7 +54,7 @@ NORMALIZE = Question(
     points=2,
     title="ImageNet normalization of a batch (N, 3, H, W)",
     cases=_normalize_cases,
-    judge=_judge_normalize,
+    compare=_compare_normalize,
     hint="subtract IMAGENET_MEAN and divide by IMAGENET_STD, channel by channel; shaped "
          "(1, 3, 1, 1), they broadcast over (N, 3, H, W). Make them with the input's dtype, "
          "torch.tensor(IMAGENET_MEAN, dtype=images.dtype), so that a float16 or float64 batch "
@@ -77,7 +77,7 @@ def _gray_cases() -> list[Case]:
     ]
 
 
-def _judge_gray(case: Case, got: Any) -> str | None:
+def _compare_gray(case: Case, got: Any) -> str | None:
     (images,) = case.args
     return compare_tensors(to_rgb(images), got, atol=0, rtol=0)
 
@@ -88,7 +88,7 @@ GRAY_TO_RGB = Question(
     points=1,
     title="A grey batch (N, 1, H, W) as RGB (N, 3, H, W)",
     cases=_gray_cases,
-    judge=_judge_gray,
+    compare=_compare_gray,
     hint="copy the single channel (axis 1) three times, keeping N, H, W and the dtype; a batch "
          "that already has 3 channels comes back as it is.",
     refuses=(to_rgb,),
@@ -143,7 +143,7 @@ def _parameter_cases() -> list[Case]:
     ]
 
 
-def _judge_parameters(case: Case, got: Any) -> str | Feedback | None:
+def _compare_parameters(case: Case, got: Any) -> str | Feedback | None:
     (model,) = case.args
     expected = parameters_per_layer(model)
     problem = compare_counts(expected, got)
@@ -166,7 +166,7 @@ PARAMETERS_PER_LAYER = Question(
     points=2,
     title="Parameters per layer of a network, as a dict name → count",
     cases=_parameter_cases,
-    judge=_judge_parameters,
+    compare=_compare_parameters,
     hint="walk model.named_modules() and count the elements (numel) of each module's own "
          "parameters, module.parameters(recurse=False): weights, biases and any other, frozen "
          "or not, but not buffers. A module with children can hold parameters of its own too: "

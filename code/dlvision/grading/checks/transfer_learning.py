@@ -128,7 +128,7 @@ def _apply_extractor(answer: Any, case: Case) -> dict[str, Any]:
     return {"module": True, "training": extractor.training, "output": output}
 
 
-def _judge_extractor(case: Case, got: Any) -> str | Feedback | None:
+def _compare_extractor(case: Case, got: Any) -> str | Feedback | None:
     vgg, images = case.args
     if not isinstance(got, dict) or "module" not in got:  # never: _apply_extractor made it
         return f"expected an nn.Module, got {describe(got)}"
@@ -155,7 +155,7 @@ RELU7_EXTRACTOR = Question(
     points=2,
     title="VGG16 cut after relu7, in eval mode: images (N, 3, H, W) -> features (N, 4096)",
     cases=_extractor_cases,
-    judge=_judge_extractor,
+    compare=_compare_extractor,
     hint="keep vgg.features, vgg.avgpool, a flatten, then vgg.classifier up to and including "
          "the ReLU after fc7 (the first five modules: fc6, relu6, drop6, fc7, relu7), and "
          "return the result in eval mode.",
@@ -199,7 +199,7 @@ def _apply_preprocess(answer: Any, case: Case) -> Any:
 PREPROCESS_ATOL = 0.04
 
 
-def _judge_preprocess(case: Case, got: Any) -> str | None:
+def _compare_preprocess(case: Case, got: Any) -> str | None:
     image, size = case.args
     expected = preprocess(image, size=224 if size is None else size)  # (3, size, size)
     problem = compare_tensors(expected, got, atol=PREPROCESS_ATOL, rtol=0)
@@ -218,7 +218,7 @@ PREPROCESS_GREY = Question(
     points=2,
     title="A grey image (PIL or (1, H, W)) as VGG16's input (3, size, size), ImageNet-normalized",
     cases=_preprocess_cases,
-    judge=_judge_preprocess,
+    compare=_compare_preprocess,
     hint="PIL image -> TF.to_tensor (1, H, W) in [0, 1]; TF.resize(x, [size, size], "
          "antialias=True) (bilinear, no crop, aspect ratio not kept); repeat the channel 3 "
          "times; TF.normalize with IMAGENET_MEAN and IMAGENET_STD.",
@@ -276,7 +276,7 @@ def _apply_features(answer: Any, case: Case) -> Any:
     return as_tensors(got)
 
 
-def _judge_features(case: Case, got: Any) -> str | Feedback | None:
+def _compare_features(case: Case, got: Any) -> str | Feedback | None:
     extractor, dataset, _ = case.args
     X_ref, y_ref = extract_features(extractor, dataset, cache=False, progress=False,
                                     num_workers=0)
@@ -323,7 +323,7 @@ L2_FEATURES = Question(
     points=2,
     title="Features of a dataset, batched, one L2-normalized row per image: (X (N, D), y (N,))",
     cases=_features_cases,
-    judge=_judge_features,
+    compare=_compare_features,
     hint="put the extractor in eval mode; loop over DataLoader(dataset, batch_size=batch_size) "
          "(no shuffling) under torch.no_grad(); flatten each output to (B, D); concatenate; "
          "divide each row by its L2 norm clamped away from zero, "
@@ -375,7 +375,7 @@ def _apply_svm(answer: Any, case: Case) -> Any:
     return answer(*data) if C is None else answer(*data, C=C)
 
 
-def _judge_svm(case: Case, got: Any) -> str | None:
+def _compare_svm(case: Case, got: Any) -> str | None:
     X_train, y_train, X_test, y_test, C = case.args
     C = 1.0 if C is None else C
     expected = svm_accuracy(X_train, y_train, X_test, y_test, C=C)
@@ -427,7 +427,7 @@ SVM_ACCURACY = Question(
     points=2,
     title="Test accuracy of a linear SVM (LinearSVC, C=1 by default) fitted on training features",
     cases=_svm_cases,
-    judge=_judge_svm,
+    compare=_compare_svm,
     hint="fit sklearn.svm.LinearSVC(C=C) on X_train, y_train only, then return its accuracy on "
          "X_test, y_test (svm.score), a float in [0, 1]; C is a keyword with default 1.0.",
     apply=_apply_svm,
@@ -469,7 +469,7 @@ def _apply_pca(answer: Any, case: Case) -> Any:
     return as_tensors(answer(X_train, X_test, k))
 
 
-def _judge_pca(case: Case, got: Any) -> str | None:
+def _compare_pca(case: Case, got: Any) -> str | None:
     X_train, X_test, k = case.args
     pca = PCA(n_components=k).fit(X_train.astype(np.float64))
     Z_train = torch.from_numpy(pca.transform(X_train.astype(np.float64)))  # (N_train, k)
@@ -513,7 +513,7 @@ PCA_FEATURES = Question(
     points=1,
     title="PCA fitted on the training features, applied to both: (Z_train, Z_test)",
     cases=_pca_cases,
-    judge=_judge_pca,
+    compare=_compare_pca,
     hint="pca = PCA(n_components).fit(X_train); return pca.transform(X_train), "
          "pca.transform(X_test): the test set is projected with the training set's mean and "
          "components.",

@@ -172,7 +172,7 @@ def _apply_saliency(answer: Any, case: Case) -> dict[str, Any]:
     return _run(model, lambda: answer(model, X, y))
 
 
-def _judge_saliency(case: Case, got: Any) -> str | None:
+def _compare_saliency(case: Case, got: Any) -> str | None:
     model, X, y = case.args
     maps, problem = _output(got)
     if problem is not None:
@@ -208,7 +208,7 @@ SALIENCY_MAP = Question(
     points=2,
     title="Saliency maps (N, H, W): |∂ score_y / ∂x|, maximum over the channels",
     cases=_saliency_cases,
-    judge=_judge_saliency,
+    compare=_compare_saliency,
     hint="model.eval(); X = X.clone().requires_grad_(); scores = model(X) (N, K); take each "
          "image's score of its own class, scores.gather(1, y[:, None]).sum(), and backward; "
          "then X.grad.abs().amax(dim=1). The scores are before the softmax, not a loss.",
@@ -237,7 +237,7 @@ def _apply_fooling_step(answer: Any, case: Case) -> dict[str, Any]:
                 else answer(model, x, target, lr=lr))
 
 
-def _judge_fooling_step(case: Case, got: Any) -> str | Feedback | None:
+def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
     model, x, target, lr = case.args
     lr = 1.0 if lr is None else lr
     stepped, problem = _output(got)
@@ -269,7 +269,7 @@ FOOLING_STEP = Question(
     points=2,
     title="One fooling step: x + lr · g / ‖g‖₂, g the gradient of the target's score",
     cases=_fooling_step_cases,
-    judge=_judge_fooling_step,
+    compare=_compare_fooling_step,
     hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
@@ -330,7 +330,7 @@ def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float =
     return path
 
 
-def _judge_fooling_image(case: Case, got: Any) -> str | None:
+def _compare_fooling_image(case: Case, got: Any) -> str | None:
     model, x, target, lr, max_iter = case.args
     lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
     image, problem = _output(got)
@@ -361,7 +361,7 @@ FOOLING_IMAGE = Question(
     points=2,
     title="A fooling image: fooling steps until the network predicts the target (≤ max_iter)",
     cases=_fooling_image_cases,
-    judge=_judge_fooling_image,
+    compare=_compare_fooling_image,
     hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
@@ -391,7 +391,7 @@ def _apply_class_step(answer: Any, case: Case) -> dict[str, Any]:
     return _run(model, lambda: answer(model, x, target, **options))
 
 
-def _judge_class_step(case: Case, got: Any) -> str | Feedback | None:
+def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
     model, x, target, l2_reg, lr = case.args
     l2_reg, lr = 1e-3 if l2_reg is None else l2_reg, 5.0 if lr is None else lr
     stepped, problem = _output(got)
@@ -438,7 +438,7 @@ CLASS_VISUALIZATION_STEP = Question(
     points=2,
     title="One step of gradient ascent on score_target(x) − λ‖x‖², normalized to length lr",
     cases=_class_step_cases,
-    judge=_judge_class_step,
+    compare=_compare_class_step,
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
     apply=_apply_class_step,
@@ -488,7 +488,7 @@ def _regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int
     return gaussian_blur(jitter(stepped, -dy, -dx), blur_sigma)
 
 
-def _judge_regularized(case: Case, got: Any) -> str | None:
+def _compare_regularized(case: Case, got: Any) -> str | None:
     model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
     options = {"l2_reg": 1e-3 if l2_reg is None else l2_reg, "lr": 5.0 if lr is None else lr}
     sigma = 0.0 if blur_sigma is None else blur_sigma
@@ -524,7 +524,7 @@ REGULARIZED_STEP = Question(
     points=1,
     title="A step with the priors: jitter (dy, dx), ascent step, jitter back, blur",
     cases=_regularized_cases,
-    judge=_judge_regularized,
+    compare=_compare_regularized,
     hint="x = torch.roll(x, shifts=(dy, dx), dims=(2, 3)); x = class_visualization_step(model, "
          "x, target, l2_reg=l2_reg, lr=lr); roll back with shifts=(-dy, -dx); then, if "
          "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",

@@ -1,6 +1,6 @@
 """The side of a check that decides: compare what an answer did with the reference.
 
-``judge(question, observation)`` rebuilds the question's cases, computes the reference result of
+``decide(question, observation)`` rebuilds the question's cases, computes the reference result of
 each with the package's own implementation, and compares it with what ``observe`` recorded. It
 only reads plain data: it never calls the student's code.
 """
@@ -29,7 +29,7 @@ MODIFIED_INPUT = Feedback(
     "`x.sub_(m)`): the caller still needs the original")
 
 
-def judge(question: Question, observation: dict[str, Any]) -> CheckResult:
+def decide(question: Question, observation: dict[str, Any]) -> CheckResult:
     """The verdict on ``observation``, as recorded by ``observe(question, answer)``; it
     names the other answers that the course's versions replaced (``substituted``)."""
     verdict = _verdict(question, observation)
@@ -68,7 +68,7 @@ def _verdict(question: Question, observation: dict[str, Any]) -> CheckResult:
             if "error" in obs:
                 return result(question, ERROR,
                               f"`{name}` raised {obs['error']}\non input: {case.description}")
-            problem = question.judge(case, obs["output"])
+            problem = question.compare(case, obs["output"])
             if problem is None and obs.get("modified_input"):
                 problem = MODIFIED_INPUT
             if problem is not None:
