@@ -390,7 +390,10 @@ def test_twins_are_generated_the_same_twice():
 
 def test_assign_check_names_a_stale_twin_and_the_fix(repo, capsys):
     page = repo / "book" / "gans" / "dcgan.md"
-    page.write_text(page.read_text().replace("print(run.generator)", "print(run.generator)  # !"))
+    text = page.read_text()
+    edited = text.replace('run = runs["default"]', 'run = runs["default"]  # edited')
+    assert edited != text, "the edit must change a code cell of the page"
+    page.write_text(edited)
     assert main(["assign", "--check", "--root", str(repo)]) == 1
     err = capsys.readouterr().err
     assert "notebooks/gans/dcgan.ipynb is stale: it differs from what book/gans/dcgan.md gives" \
@@ -398,7 +401,8 @@ def test_assign_check_names_a_stale_twin_and_the_fix(repo, capsys):
     assert "Run `dlvision assign`" in err and "notebooks/" in err
     assert main(["assign", "--root", str(repo)]) == 0
     assert "wrote notebooks/gans/dcgan.ipynb" in capsys.readouterr().out
-    assert "print(run.generator)  # !" in (repo / "notebooks/gans/dcgan.ipynb").read_text()
+    twin = nbformat.read(repo / "notebooks" / "gans" / "dcgan.ipynb", as_version=4)
+    assert any('run = runs["default"]  # edited' in cell.source for cell in twin.cells)
     assert main(["assign", "--check", "--root", str(repo)]) == 0
 
 
