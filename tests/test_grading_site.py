@@ -1,5 +1,6 @@
-"""Exercise and solution pages on the built site (`make book` first): listed, not executed,
-with the Colab and Binder launch buttons of `_config.yml`.
+"""Exercise and solution pages on the built site (`make book` first): listed, with the Colab
+and Binder launch buttons of `_config.yml`; exercises as a student gets them (not executed),
+solutions with their outputs.
 
 Marked slow: `make test` runs them after building the book.
 """
@@ -11,6 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from dlvision.grading import get_part
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -44,8 +47,9 @@ def test_exercise_page_launches_in_colab_and_binder(exercise, repository):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda p: p.stem)
-def test_solution_page_is_built_and_not_executed(exercise):
+def test_solution_page_shows_its_outputs_and_every_check_passed(exercise):
     html = page(f"solutions/{exercise.stem}.html")
-    assert "BEGIN SOLUTION" in html
-    # Not executed on the site: no check verdict, no output at all.
-    assert "passed (" not in html and 'class="cell_output' not in html
+    assert "BEGIN SOLUTION" in html and 'class="cell_output' in html
+    for question in get_part(exercise.stem).questions:
+        assert f"{question.id}: passed (" in html, f"no passed check of {question.id}"
+    assert ": wrong (" not in html and "Traceback" not in html
