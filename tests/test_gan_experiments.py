@@ -8,19 +8,17 @@ import dataclasses
 import pytest
 
 import dlvision.gan.judge as judge_module
-import dlvision.gan.runs as runs
+import dlvision.gan.parts as parts
 from dlvision.gan.experiments import (
     COURSE_STEPS_MINI,
     comparison_steps,
-    conditional_jobs,
     experiment_steps,
     experiments,
     one_sided,
-    part_jobs,
-    part_runs,
     seeds,
 )
 from dlvision.gan.judge import digit_judge, judge_path
+from dlvision.gan.parts import conditional_jobs, part_jobs, part_runs
 from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
 from dlvision.profile import make_profile
 
@@ -115,7 +113,7 @@ def test_part_runs_are_those_of_part_3_or_4():
 def test_the_judge_trains_beside_the_runs_only_when_it_is_not_cached(monkeypatch, tmp_path):
     monkeypatch.setenv("DLVISION_DATA", str(tmp_path))
     handed = []
-    monkeypatch.setattr(runs, "trained_runs",
+    monkeypatch.setattr(parts, "trained_runs",
                         lambda jobs, *, also, progress: handed.append(list(also)) or {})
     part_runs(4, "mini")
     assert [task.func for task in handed[-1]] == [digit_judge]

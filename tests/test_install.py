@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # chapters import (a chapter can be opened as a notebook too).
 NOTEBOOK_MODULES = ("dlvision", "dlvision.book", "dlvision.data", "dlvision.gan",
                     "dlvision.gan.judge", "dlvision.gan.runs", "dlvision.gan.experiments",
-                    "dlvision.grading", "dlvision.metrics", "dlvision.models", "dlvision.plots",
-                    "dlvision.transfer", "dlvision.visualize", "dlvision.widgets")
+                    "dlvision.gan.parts", "dlvision.grading", "dlvision.metrics",
+                    "dlvision.models", "dlvision.plots", "dlvision.transfer", "dlvision.visualize",
+                    "dlvision.widgets")
 BOOK_TOOLS = ("myst_nb", "jupyter_book", "sphinx", "docutils", "sqlalchemy",
               "pydata_sphinx_theme")
 

@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from .gan.experiments import conditional_configs, part_configs
+from .gan.parts import conditional_configs, part_configs
 from .gan.training import GANConfig, train
 from .models import TrainConfig, split, truncate
 from .profile import Profile, make_profile
@@ -180,7 +180,7 @@ def full_rebuild(profile: Profile | None = None) -> list[Workload]:
     """What each page of the book computes in the full profile, by kind of work.
 
     The counts follow the pages' code; the GAN runs are the parts' own lists
-    (``gan.experiments.part_configs``, ``conditional_configs``). Pages that classify a handful
+    (``gan.parts.part_configs``, ``conditional_configs``). Pages that classify a handful
     of images are left out (their cost is a few seconds on any device).
     """
     profile = profile or make_profile("full", sizes="standard")

@@ -38,8 +38,11 @@ from ..cache import (
 from ..data import digits, mnist
 from ..data.gan_images import to_gan_range
 from ..metrics import frechet_distance
+from ..models import pretrained
 from ..models.training import device_of, fit_classifier
 from ..profile import Profile, current
+from . import runs
+from .runs import sample
 from .training import random_shift
 
 # The code that builds and trains the judge: editing it trains the judge again.
@@ -309,8 +312,6 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     step → ``Judgement.summary()``. Each step's judgement is cached, keyed by the generator's
     weights, the judge, ``n``, ``seed`` and the code: pages that ask again read it.
     """
-    from .runs import sample
-
     prof = current(profile)
     train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
     steps = sorted(run.generators) if steps is None else steps
@@ -347,8 +348,6 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
 
 def _judging_code() -> str:
     """A digest of the code that samples and judges: editing it judges again."""
-    from . import runs
-
     return source_fingerprint(__name__, runs.__name__, *(m.__name__ for m in (
         runs.models, runs.conditional, runs.losses, runs.training)))
 
@@ -404,8 +403,6 @@ def judge_images(samples: torch.Tensor, real_features: torch.Tensor, *,
 
 
 def _default_network() -> nn.Module:
-    from ..models import pretrained
-
     return pretrained("squeezenet1_1")
 
 
