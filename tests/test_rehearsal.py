@@ -149,7 +149,8 @@ def test_config_forces_execution_and_keeps_extension_paths(tmp_path):
     out = rehearsal_config(book / "_config.yml", book / OUTPUT / "c.yml", cache=tmp_path / "c")
     settings = yaml.safe_load(out.read_text())
     assert settings["execute"] == {"execute_notebooks": "force", "timeout": -1,
-                                   "cache": str(tmp_path / "c")}
+                                   "cache": str(tmp_path / "c"),
+                                   "exclude_patterns": ["solutions/*"]}  # chapters only
     assert settings["sphinx"]["local_extensions"] == {"fixes": str(book / "ext")}
 
 

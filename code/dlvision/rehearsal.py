@@ -249,6 +249,10 @@ def rehearsal_config(config: Path, out: Path, *, cache: Path) -> Path:
     # No limit per cell: on a busy machine a cell of full-size VGG16 passes on a CPU may take
     # longer than the mini build's limit, and the rehearsal is about whether it runs.
     execute["timeout"] = -1
+    # The chapters only: the solutions' full-profile code is the chapters' (they are executed in
+    # the mini build), and on the rehearsal's few generated images their fixed sizes (PCA's 32
+    # components) do not fit.
+    execute["exclude_patterns"] = sorted({*execute.get("exclude_patterns", []), "solutions/*"})
     # Paths in the configuration are read relative to the file itself: make them absolute.
     extensions = settings.get("sphinx", {}).get("local_extensions") or {}
     for name, path in extensions.items():
