@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -439,3 +440,25 @@ def test_launch_buttons_of_a_chapter_open_its_twin():
         == "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/notebooks/gans/dcgan.ipynb"
     with pytest.raises(ValueError, match="does not end with the page's source"):
         sitefixes.twin_launch_url(binder, "book/gans/other.md", "notebooks/gans/other.ipynb")
+
+
+# A wrapped line that starts with a number and "." or ")" ("2017) is a small...") is a
+# paragraph's continuation in MyST but a new ordered list in Jupyter's Markdown renderer, which
+# is what a twin or a solution is read in. No list of the course has a hundred items.
+_LIST_LOOKALIKE = re.compile(r"^\s*\d{3,}[.)](\s|$)")
+
+
+def _markdown_texts():
+    for page in (ROOT / "book").rglob("*.md"):
+        yield page.relative_to(ROOT).as_posix(), page.read_text(encoding="utf-8")
+    for notebook in SOLUTIONS:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                yield notebook.relative_to(ROOT).as_posix(), cell.source
+
+
+def test_no_wrapped_line_reads_as_a_numbered_list_in_jupyter():
+    found = [f"{name}: {line.strip()!r}" for name, text in _markdown_texts()
+             for line in text.split("\n") if _LIST_LOOKALIKE.match(line)]
+    assert not found, ("rewrap these lines so that they do not start with a number followed by "
+                       "'.' or ')': " + "; ".join(found))
