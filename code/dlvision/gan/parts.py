@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ..data import celeba, mnist
 from ..metrics import loss_summary
+from ..models import pretrained
 from ..profile import Profile, current
 from .experiments import (
     COURSE_STEPS_MINI,
@@ -112,11 +113,13 @@ def _measure(runs: dict[str, Run], profile: Profile, *, digits: bool, progress: 
     """Fill each run's ``measures`` at every kept step: the judge's numbers on digits
     (``judge_run``), or on faces the Fréchet distance and spread of as many samples as the
     first 1,000 real images (``judge_face_run``); and ``loss_summary`` after step 0."""
-    if not digits:
+    if not digits:  # loaded once for every run: the real faces and the network that sees them
         data = celeba(size=32, profile=profile)
         real = torch.stack([data[i][0] for i in range(min(1000, len(data)))])
+        network = pretrained("squeezenet1_1", profile=profile)
     for run in tqdm(runs.values(), desc="measuring GANs", disable=not progress):
-        judged = (judge_run(run, profile=profile) if digits else judge_face_run(run, real))
+        judged = (judge_run(run, profile=profile) if digits
+                  else judge_face_run(run, real, network=network))
         run.measures = {step: {**judged[step],
                                **(loss_summary(run.history, step) if step else {})}
                         for step in judged}
