@@ -117,7 +117,30 @@ def _width(browser, width: int) -> None:
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": width, "height": 900, "deviceScaleFactor": 1,
                              "mobile": width < 600})
-    browser.execute_script("return new Promise(r => requestAnimationFrame(() => r()))")
+    browser.execute_async_script(SETTLED)
+
+
+# Resolves once the layout has stopped moving: the same page width and the same boxes of its
+# images over five animation frames in a row. One frame after a change of viewport is not
+# enough: the theme's sidebars and images can still be resizing (seen once at 1,300 px after a
+# phone's width). The cap (20 s) only bounds the wait; the checks that follow judge the layout.
+SETTLED = """
+const done = arguments[arguments.length - 1];
+const shape = () => JSON.stringify([document.documentElement.clientWidth,
+    document.documentElement.scrollWidth,
+    Array.from(document.querySelectorAll('main img')).map(i => {
+        const r = i.getBoundingClientRect(); return [r.left, r.right]; })]);
+const start = performance.now();
+let last = null, same = 0;
+const frame = () => {
+    const now = shape();
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 5 || performance.now() - start > 20000) done(same);
+    else requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+"""
 
 
 BROKEN_IMAGES = """

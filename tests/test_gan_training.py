@@ -312,3 +312,44 @@ def test_the_real_baseline_judges_unseen_real_digits_against_the_training_ones(m
     assert real == same.summary()
     noise = torch.rand(len(test), 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert real["frechet"] < judge_digits(noise, judge=judge, reference=train.images).frechet / 5
+
+
+def test_real_digits_in_a_gan_s_shares_are_taken_class_by_class_without_repeats():
+    from dlvision.gan.judge import in_shares
+
+    labels = torch.arange(10).repeat_interleave(torch.tensor([30, 20, 50, 10, 40, 30, 30, 30,
+                                                              30, 30]))
+    labels = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
+    kept = in_shares(labels, torch.full((10,), 0.1))
+    # The rarest class (10 threes) bounds the whole set: 10 of each, no digit twice.
+    assert torch.bincount(labels[kept], minlength=10).tolist() == [10] * 10
+    assert len(set(kept.tolist())) == len(kept)
+    skewed = torch.tensor([0.5, 0.0, 0.5, 0, 0, 0, 0, 0, 0, 0])
+    kept = in_shares(labels, skewed, n=40)
+    assert torch.bincount(labels[kept], minlength=10).tolist() == [20, 0, 20] + [0] * 7
+    kept = in_shares(labels, skewed)  # 30 zeros at most: half of 60
+    assert torch.bincount(labels[kept], minlength=10).tolist() == [30, 0, 30] + [0] * 7
+
+
+def test_an_unconditional_run_s_measure_says_what_its_shares_alone_cost(blobs, monkeypatch):
+    """"shares_frechet" is the distance of real training digits taken in the shares the judge
+    read in the samples (an untrained judge: the mechanics)."""
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import in_shares, judge_run, real_digits
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, {}))
+    run = train(TINY.with_(steps=2, snapshots=(0, 2), size=32), blobs, progress=False)
+    measures = judge_run(run, n=50, profile="mini")
+    train_digits, test_digits = real_digits("train", profile="mini"), real_digits("test",
+                                                                                  profile="mini")
+    with torch.no_grad():
+        for step, m in measures.items():
+            shares = judge_digits(sample(run.generator_at(step), 50, seed=1), judge=judge,
+                                  profile="mini").shares
+            kept = in_shares(train_digits.targets, shares, n=50)
+            expected = frechet_distance(judge.features(train_digits.images[kept]),
+                                        judge.features(test_digits.images))
+            assert m["shares_frechet"] == pytest.approx(expected, rel=1e-3), step

@@ -252,6 +252,19 @@ def real_baseline(*, profile: str | Profile | None = None) -> dict[str, float]:
     return judge_digits(test, judge=judge, reference=train).summary()
 
 
+def in_shares(labels: torch.Tensor, shares: torch.Tensor, *, n: int = 1000) -> torch.Tensor:
+    """Indices of real digits taken class by class in ``shares`` (10,): the first of each class
+    in ``labels`` (M,), as many in all as the rarest needed class allows without taking a digit
+    twice (at most ``n``). Real digits in a GAN's shares are as far from the real test digits
+    as the shares alone put them: the part of a Fréchet distance that is coverage, not quality.
+    """
+    needed = shares > 0
+    counts = torch.bincount(labels, minlength=len(shares)).float()
+    n = min(n, int((counts[needed] / shares[needed]).min()))
+    return torch.cat([torch.nonzero(labels == c).flatten()[:round(float(shares[c]) * n)]
+                      for c in range(len(shares))])
+
+
 @torch.no_grad()
 def _verdict(judge: DigitJudge, features: torch.Tensor, reference_features: torch.Tensor,
              labels: torch.Tensor | None) -> Judgement:
@@ -324,7 +337,9 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     asked for each digit in turn (n/10 of each) and judged on their label accuracy, and on
     their ``within_label_spread`` (its mean over the digits) as well. steps : which of its kept
     steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
-    step → ``Judgement.summary()``. Each step's judgement is cached, keyed by the generator's
+    step → ``Judgement.summary()``, with "shares_frechet" for an unconditional run: the
+    Fréchet distance of real training digits taken in the shares the samples were read as
+    (``in_shares``), the part of "frechet" that the digits' shares alone explain. Each step's judgement is cached, keyed by the generator's
     weights, the judge, ``n``, ``seed`` and the code: pages that ask again read it.
     """
     prof = current(profile)
@@ -334,19 +349,28 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
                  "conditional": labels is not None, "code": _judging_code()}
 
     @cache  # loaded only if a step is not cached yet, then once for all steps
-    def judge_and_reference() -> tuple[DigitJudge, torch.Tensor, torch.Tensor]:
+    def judge_and_reference() -> tuple[DigitJudge, torch.Tensor, torch.Tensor, torch.Tensor,
+                                       torch.Tensor]:
         judge = digit_judge(profile=prof, progress=False)[0]
         images, reference_labels = _in_memory(test)
-        return judge, _batched(judge.features, images), reference_labels
+        train_images, train_labels = _in_memory(train)
+        return (judge, _batched(judge.features, images), reference_labels,
+                _batched(judge.features, train_images), train_labels)
 
     def judge_step(step: int) -> dict[str, float]:
-        judge, reference, reference_labels = judge_and_reference()
+        judge, reference, reference_labels, train_features, train_labels = \
+            judge_and_reference()
         samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
         if samples.shape[-1] > 32:  # a run at 64×64 (Q5): averaged down to the judge's size
             samples = F.avg_pool2d(samples, samples.shape[-1] // 32)
         features = _batched(judge.features, samples)
-        verdict = _verdict(judge, features, reference, labels).summary()
-        if labels is not None:
+        judgement = _verdict(judge, features, reference, labels)
+        verdict = judgement.summary()
+        if labels is None:
+            # The distance that real training digits in these shares would get.
+            kept = in_shares(train_labels, judgement.shares, n=n)
+            verdict["shares_frechet"] = frechet_distance(train_features[kept], reference)
+        else:
             spreads = _spreads(features, labels) / _spreads(reference, reference_labels)
             verdict["within_label_spread"] = float(spreads.nanmean())
         return verdict
