@@ -339,8 +339,9 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
     step → ``Judgement.summary()``, with "shares_frechet" for an unconditional run: the
     Fréchet distance of real training digits taken in the shares the samples were read as
-    (``in_shares``), the part of "frechet" that the digits' shares alone explain. Each step's judgement is cached, keyed by the generator's
-    weights, the judge, ``n``, ``seed`` and the code: pages that ask again read it.
+    (``in_shares``), the part of "frechet" that the digits' shares alone explain. Each step's
+    judgement is cached, keyed by the generator's weights, the judge, ``n``, ``seed`` and the
+    code: pages that ask again read it.
     """
     prof = current(profile)
     train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
