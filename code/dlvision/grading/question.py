@@ -68,6 +68,15 @@ def call(answer: Callable[..., Any], case: Case) -> Any:
     return answer(*case.args)
 
 
+def keywords(*names: str) -> Callable[[Any, Case], Any]:
+    """An ``apply`` that passes a case's last arguments by keyword, named ``names``, leaving out
+    those that are None so that the answer's own default is tried."""
+    def apply(answer: Callable[..., Any], case: Case) -> Any:
+        given = zip(names, case.args[-len(names):], strict=True)
+        return answer(*case.args[:-len(names)], **{k: v for k, v in given if v is not None})
+    return apply
+
+
 @dataclass(frozen=True)
 class Question:
     """One graded question of an exercise notebook.

@@ -28,7 +28,7 @@ from torch import nn
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question
+from ..question import Case, Feedback, Part, Question, keywords
 from .gans import set_weights
 
 N_CLASSES = 10
@@ -76,11 +76,6 @@ def _label_maps_cases() -> list[Case]:
     ]
 
 
-def _apply_label_maps(answer: Any, case: Case) -> Any:
-    y, size = case.args
-    return answer(y) if size is None else answer(y, size=size)
-
-
 def _label_maps(y: torch.Tensor, size: int | None) -> torch.Tensor:
     return label_maps(y, 32 if size is None else size)  # (N, 10, size, size)
 
@@ -103,7 +98,7 @@ LABEL_MAPS = Question(
     ),
     hint="y[:, :, None, None].expand(-1, -1, size, size), or y.view(N, 10, 1, 1).repeat(1, 1, "
          "size, size).",
-    apply=_apply_label_maps,
+    apply=keywords("size"),
     refuses=(label_maps, one_hot),
 )
 

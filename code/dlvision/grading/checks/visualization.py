@@ -47,7 +47,7 @@ from ...visualize import (
     smoothgrad,
 )
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question
+from ..question import Case, Feedback, Part, Question, call, keywords
 
 N_CLASSES = 5
 
@@ -107,6 +107,11 @@ def _run(model: nn.Module, call) -> dict[str, Any]:
     after = model.state_dict()
     changed = any(not torch.equal(value, after[name]) for name, value in before.items())
     return {"output": output, "weights_changed": changed}
+
+
+def _ran(apply: Callable[[Any, Case], Any]) -> Callable[[Any, Case], dict[str, Any]]:
+    """``apply`` under ``_run``, on the case's network (its first argument)."""
+    return lambda answer, case: _run(case.args[0], lambda: apply(answer, case))
 
 
 def _output(got: Any) -> tuple[Any, str | None]:
@@ -179,11 +184,6 @@ def _saliency_cases() -> list[Case]:
     ]
 
 
-def _apply_saliency(answer: Any, case: Case) -> dict[str, Any]:
-    model, X, y = case.args
-    return _run(model, lambda: answer(model, X, y))
-
-
 SALIENCY_MAP = Question(
     id="saliency-map",
     name="compute_saliency_maps",
@@ -209,7 +209,7 @@ SALIENCY_MAP = Question(
     hint="model.eval(); X = X.clone().requires_grad_(); scores = model(X) (N, K); take each "
          "image's score of its own class, scores.gather(1, y[:, None]).sum(), and backward; "
          "then X.grad.abs().amax(dim=1). The scores are before the softmax, not a loss.",
-    apply=_apply_saliency,
+    apply=_ran(call),
     refuses=(saliency_map, score_gradient, gradient_times_input, smoothgrad),
 )
 
@@ -226,12 +226,6 @@ def _fooling_step_cases() -> list[Case]:
              "(1, 3, 12, 12); target 0; lr=0.25",
              (tiny_classifier(3), _images((1, 3, 12, 12), 4), 0, 0.25)),
     ]
-
-
-def _apply_fooling_step(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, lr = case.args
-    return _run(model, lambda: answer(model, x, target) if lr is None
-                else answer(model, x, target, lr=lr))
 
 
 def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
@@ -270,7 +264,7 @@ FOOLING_STEP = Question(
     hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
-    apply=_apply_fooling_step,
+    apply=_ran(keywords("lr")),
     refuses=(fooling_step, score_gradient),
 )
 
@@ -305,11 +299,6 @@ def _fooling_image_cases() -> list[Case]:
              "takes about 30 steps; lr=1.0, max_iter=3",
              (tiny_classifier(9), _images((1, 3, 16, 16), 10), 3, 1.0, 3)),
     ]
-
-
-def _apply_fooling_image(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, lr, max_iter = case.args
-    return _run(model, lambda: answer(model, x, target, **_given(lr=lr, max_iter=max_iter)))
 
 
 def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float = 1.0,
@@ -361,7 +350,7 @@ FOOLING_IMAGE = Question(
     hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
-    apply=_apply_fooling_image,
+    apply=_ran(keywords("lr", "max_iter")),
     refuses=(fooling_image, fooling_step, score_gradient, _fooling_path),
     uses={"fooling_step": _course_fooling_step},
 )
@@ -379,11 +368,6 @@ def _class_step_cases() -> list[Case]:
              "enough for the penalty to matter; target 4; l2_reg=0.05, lr=0.5",
              (tiny_classifier(7), _images((1, 3, 12, 12), 7, scale=3.0), 4, 0.05, 0.5)),
     ]
-
-
-def _apply_class_step(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, l2_reg, lr = case.args
-    return _run(model, lambda: answer(model, x, target, **_given(l2_reg=l2_reg, lr=lr)))
 
 
 def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
@@ -436,7 +420,7 @@ CLASS_VISUALIZATION_STEP = Question(
     compare=_compare_class_step,
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
-    apply=_apply_class_step,
+    apply=_ran(keywords("l2_reg", "lr")),
     refuses=(class_visualization_step, class_visualization),
 )
 
@@ -466,12 +450,6 @@ def _regularized_cases() -> list[Case]:
              "blur_sigma=0.5, l2_reg=0.01, lr=1.0",
              (tiny_classifier(9), _images((1, 3, 12, 16), 9), 0, -1, 4, 0.5, 0.01, 1.0)),
     ]
-
-
-def _apply_regularized(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
-    options = _given(blur_sigma=blur_sigma, l2_reg=l2_reg, lr=lr)
-    return _run(model, lambda: answer(model, x, target, dy=dy, dx=dx, **options))
 
 
 def _regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int, dx: int,
@@ -523,7 +501,7 @@ REGULARIZED_STEP = Question(
     hint="x = torch.roll(x, shifts=(dy, dx), dims=(2, 3)); x = class_visualization_step(model, "
          "x, target, l2_reg=l2_reg, lr=lr); roll back with shifts=(-dy, -dx); then, if "
          "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",
-    apply=_apply_regularized,
+    apply=_ran(keywords("dy", "dx", "blur_sigma", "l2_reg", "lr")),
     # gaussian_blur stays allowed: the notebook hands it to the student.
     refuses=(jitter, class_visualization_step, class_visualization, _regularized_step),
     uses={"class_visualization_step": _course_class_step},
