@@ -29,7 +29,7 @@ from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
 from ..compare import compare_tensors, describe
 from ..question import Case, Feedback, Part, Question, keywords
-from .gans import set_weights
+from .gans import layer_text, run_generator, set_weights
 
 N_CLASSES = 10
 
@@ -120,31 +120,12 @@ def _inputs(nz: int, labels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tenso
     return z, F.one_hot(torch.tensor(labels), N_CLASSES).float()  # not one_hot: refused here
 
 
-def _transposed(model: nn.Module) -> list[tuple[int, ...]]:
-    return [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.padding[0],
-             m.bias is not None) for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-
-
-def _outputs(model: nn.Module, z: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-    set_weights(model)
-    observed: dict[str, Any] = {"layers": _transposed(model)}
-    with torch.no_grad():
-        observed["eval"] = model.eval()(z, y)  # first: training mode moves the statistics
-        observed["train"] = model.train()(z, y)
-    return observed
-
-
 def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
     nz, ngf, nc, labels = case.args
     model = answer(nz=nz, ngf=ngf, nc=nc)
     if not isinstance(model, nn.Module):
         return {"module": describe(model)}
-    return _outputs(model, *_inputs(nz, labels))
-
-
-def _text(layer: tuple[int, ...]) -> str:
-    c_in, c_out, k, s, p, bias = layer
-    return f"ConvTranspose2d({c_in}, {c_out}, {k}, {s}, {p}, bias={bias})"
+    return run_generator(model, *_inputs(nz, labels))
 
 
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
@@ -152,14 +133,14 @@ def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
         return f"CDCGANGenerator(...) should build an nn.Module, got {what}"
-    expected = _outputs(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
-    have, want = sorted(map(tuple, got["layers"])), sorted(expected["layers"])
+    expected = run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
+    have, want = sorted(map(tuple, got["convolutions"])), sorted(expected["convolutions"])
     if have != want:
         missing = [layer for layer in want if layer not in have]
         extra = [layer for layer in have if layer not in want]
         problem = (f"your transposed convolutions are not the course's: expected "
-                   f"{', '.join(map(_text, missing))}; got instead "
-                   f"{', '.join(map(_text, extra)) or 'nothing'}")
+                   f"{', '.join(map(layer_text, missing))}; got instead "
+                   f"{', '.join(map(layer_text, extra)) or 'nothing'}")
         if any(layer[0] == N_CLASSES and layer[1] != 2 * ngf for layer in extra):
             problem += ("\nthe label's branch has as many channels as the noise's, 2·ngf: "
                         "the two are concatenated into 4·ngf")

@@ -250,13 +250,29 @@ def set_weights(model: nn.Module) -> None:
                 m.running_var.copy_(1 + 0.5 * torch.rand(size, generator=generator))
 
 
-def _layers(model: nn.Module) -> dict[str, Any]:
+def run_generator(model: nn.Module, *inputs: torch.Tensor) -> dict[str, Any]:
+    """What the checks judge of a generator, once ``set_weights`` gave it the reference's
+    weights: its transposed convolutions (in, out, kernel, stride, padding, bias), its batch
+    norms' widths, and its output on ``inputs`` in eval mode, then in training mode (in that
+    order: training mode moves the running statistics), along with the shape of the maps after
+    each transposed convolution in the first pass."""
+    set_weights(model)
     convolutions = [m for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-    return {
+    observed: dict[str, Any] = {
         "convolutions": [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0],
                           m.padding[0], m.bias is not None) for m in convolutions],
         "norms": [m.num_features for m in model.modules() if isinstance(m, nn.BatchNorm2d)],
     }
+    shapes: list[tuple[int, ...]] = []
+    hooks = [m.register_forward_hook(lambda m, i, out: shapes.append(tuple(out.shape)))
+             for m in convolutions]
+    with torch.no_grad():
+        observed["eval"] = model.eval()(*inputs)
+        for hook in hooks:
+            hook.remove()
+        observed["train"] = model.train()(*inputs)
+    observed["shapes"] = shapes
+    return observed
 
 
 def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
@@ -264,35 +280,15 @@ def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
     model = answer(nz=nz, ngf=ngf, nc=nc)
     if not isinstance(model, nn.Module):
         return {"module": describe(model)}
-    set_weights(model)
-    observed = _layers(model)
-    shapes: list[tuple[int, ...]] = []
-    hooks = [m.register_forward_hook(lambda m, i, out: shapes.append(tuple(out.shape)))
-             for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-    z = _noise(nz, n)
-    with torch.no_grad():
-        observed["eval"] = model.eval()(z)  # first: training mode moves the running statistics
-        for hook in hooks:
-            hook.remove()
-        observed["train"] = model.train()(z)
-    observed["shapes"] = shapes
-    return observed
+    return run_generator(model, _noise(nz, n))
 
 
 def _expected_generator(nz: int, ngf: int, nc: int, n: int) -> dict[str, Any]:
-    model = Generator(nz=nz, ngf=ngf, nc=nc, size=32)
-    set_weights(model)
-    expected = _layers(model)
-    z = _noise(nz, n)
-    with torch.no_grad():
-        expected["eval"] = model.eval()(z)
-        expected["train"] = model.train()(z)
-    expected["shapes"] = [(n, 4 * ngf, 4, 4), (n, 2 * ngf, 8, 8), (n, ngf, 16, 16),
-                          (n, nc, 32, 32)]
-    return expected
+    return run_generator(Generator(nz=nz, ngf=ngf, nc=nc, size=32), _noise(nz, n))
 
 
-def _layer_text(layer: tuple[int, ...]) -> str:
+def layer_text(layer: tuple[int, ...]) -> str:
+    """A transposed convolution as ``run_generator`` records it, as code that builds it."""
     c_in, c_out, k, s, p, bias = layer
     return (f"ConvTranspose2d({c_in}, {c_out}, kernel_size={k}, stride={s}, padding={p}, "
             f"bias={bias})")
@@ -310,8 +306,8 @@ def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
                 f"{len(want)}: nz → 4·ngf (4×4), → 2·ngf (8×8), → ngf (16×16), → nc (32×32)")
     for k, (layer, reference) in enumerate(zip(have, want, strict=True), start=1):
         if tuple(layer) != reference:
-            problem = (f"transposed convolution {k} is {_layer_text(layer)}; expected "
-                       f"{_layer_text(reference)}")
+            problem = (f"transposed convolution {k} is {layer_text(layer)}; expected "
+                       f"{layer_text(reference)}")
             if layer[5] and not reference[5]:
                 return Feedback(f"{problem}\nno layer of the course's generator has a bias",
                                 "bias=False, since batch norm's shift follows and makes it "
@@ -559,4 +555,4 @@ PART = Part(
     questions=(DISCRIMINATOR_LOSS, GENERATOR_LOSS, GENERATOR, TRAINING_STEP),
 )
 
-__all__ = ["PART", "set_weights"]
+__all__ = ["PART", "run_generator", "set_weights"]
