@@ -137,12 +137,6 @@ def _ran_close(expected: torch.Tensor, got: Any) -> str | None:
     return problem if problem is not None else _close(expected, output)
 
 
-def _matches(got: Any, candidate: torch.Tensor) -> bool:
-    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape
-            and got.is_floating_point()
-            and bool(torch.allclose(got.to(candidate.dtype), candidate, atol=1e-5, rtol=1e-4)))
-
-
 def _score_gradient(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
                     training: bool = False, of: str = "score") -> torch.Tensor:
     """∂ f_y / ∂x per image, on a copy of the network in the given mode, with f the score, the
@@ -249,7 +243,7 @@ def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
                         "target's score", "this is an ascent, x + lr * g / ‖g‖")
     # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
     g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
-    if _matches(stepped, x + lr * g / g.norm()):
+    if _close(x + lr * g / g.norm(), stepped) is None:
         problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
     return problem
 
@@ -330,12 +324,12 @@ def _compare_fooling_image(case: Case, got: Any) -> str | None:
     problem += f"\nthe loop takes {steps} step(s) before {done}"
     path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
     for i, candidate in enumerate(path):
-        if i != steps and _matches(image, candidate):
+        if i != steps and _close(candidate, image) is None:
             more = "fewer" if i < steps else "more"
             return (f"{problem}; your image is the one after {i} step(s), {more} than that: "
                     "check the prediction before each step, step while it is not the target, "
                     "and stop at max_iter")
-    if _matches(image, expected - x):
+    if _close(expected - x, image) is None:
         return f"{problem}; you returned the change x_fooled - x: return the fooled image"
     return problem
 
@@ -398,7 +392,7 @@ def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
     for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
                       class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
                       _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
-        if _matches(stepped, candidate):
+        if _close(candidate, stepped) is None:
             return Feedback(f"{problem}\n{penalty}", "x.pow(2).sum()")
     return problem
 
