@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import torch
 
 import dlvision.gan.judge as judge_module
 import dlvision.gan.parts as parts
@@ -20,6 +21,8 @@ from dlvision.gan.experiments import (
 from dlvision.gan.judge import digit_judge, judge_path
 from dlvision.gan.parts import conditional_jobs, part_jobs, part_runs
 from dlvision.gan.runs import COURSE_SETTING, MINI_CONDITIONAL, MINI_DEFAULT, default_config
+from dlvision.gan.training import GANConfig, train
+from dlvision.metrics import loss_summary
 from dlvision.profile import make_profile
 
 MINI = make_profile("mini")
@@ -134,3 +137,27 @@ def test_the_judge_trains_beside_the_runs_only_when_it_is_not_cached(monkeypatch
     path.touch()
     part_runs(4, "mini")
     assert handed[-1] == []
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_part_runs_come_measured_at_every_kept_step(monkeypatch):
+    """``part_runs`` hands back each run with the judge's numbers at every kept step, and the
+    summary of its losses up to that step (none at step 0, before any)."""
+    g = torch.Generator().manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.rand(32, 1, 32, 32, generator=g) * 2 - 1,
+                                          torch.zeros(32, dtype=torch.int64))
+    run = train(GANConfig(nz=4, ngf=4, ndf=4, batch_size=8, steps=6, snapshots=(0, 3, 6),
+                          n_fixed=4), data, progress=False)
+    monkeypatch.setattr(parts, "trained_runs", lambda jobs, *, also, progress: {"tiny": run})
+    judged = []
+
+    def judge_run(run, *, profile):
+        judged.append(profile.name)
+        return {step: {"frechet": float(step)} for step in run.generators}
+
+    monkeypatch.setattr(parts, "judge_run", judge_run)
+    runs = part_runs(4, "mini", progress=False)
+    assert judged == ["mini"] and runs["tiny"] is run
+    assert run.measures[0] == {"frechet": 0.0}
+    for step in (3, 6):
+        assert run.measures[step] == {"frechet": float(step), **loss_summary(run.history, step)}

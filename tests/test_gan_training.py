@@ -225,6 +225,29 @@ def test_faces_are_judged_in_a_pretrained_network_s_features():
     assert mean_pairwise_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5)
 
 
+def test_a_run_of_faces_is_measured_at_each_kept_step_once(blobs, monkeypatch):
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import image_features, judge_face_run, judge_images
+    from dlvision.models import pretrained
+
+    run = trained_run(TINY, blobs, progress=False)
+    network = pretrained("squeezenet1_1", progress=False)  # mini: the stand-in
+    real = blobs.images[:12]
+    measured = judge_face_run(run, real, network=network)
+    assert sorted(measured) == [0, 3, 6]
+    direct = judge_images(sample(run.generator_at(3), 12, seed=1),
+                          image_features(real, network=network), network=network)
+    assert measured[3] == pytest.approx({**direct, "n_samples": 12}, rel=1e-4)
+
+    def computed(*args, **kwargs):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(judge_module, "image_features", computed)
+    assert judge_face_run(run, real, network=network) == measured  # read from the cache
+    with pytest.raises(AssertionError, match="measured again"):
+        judge_face_run(run, real[:10], network=network)  # other real images
+
+
 def test_interpolation_goes_from_one_noise_image_to_the_other(blobs):
     G = trained_run(TINY, blobs, progress=False).generator
     z0, z1 = torch.randn(2, 8, generator=torch.Generator().manual_seed(5))

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dlvision.metrics import Shares, against_spread, ink, slant, two_way_shares
+from dlvision.metrics import Shares, against_spread, ink, loss_summary, slant, two_way_shares
 
 
 def stroke(offsets: list[int], *, width: int = 1) -> torch.Tensor:
@@ -92,3 +92,21 @@ def test_a_run_is_better_or_worse_only_outside_the_seeds_range():
     assert against_spread(15.0, seeds, lower_is_better=False) == "better"
     with pytest.raises(ValueError, match="at least 2 seeds"):
         against_spread(1.0, [1.0], lower_is_better=True)
+
+
+def test_loss_summary_reads_the_end_of_d_s_curves_and_the_swing_of_g_s():
+    steps = 100
+    steady = {"loss_d": [2.0] * 90 + [1.0] * 10, "loss_g": [0.7] * steps,
+              "d_fake": [0.5] * 90 + [0.25] * 10}
+    summary = loss_summary(steady, steps)
+    # The last tenth of D's curves; a flat G loss does not swing.
+    assert summary == pytest.approx({"loss_d_end": 1.0, "d_fake": 0.25, "swing": 0.0},
+                                    abs=1e-12)
+    # G's loss flipping between -1 and 1 every 50 steps swings; only the second half counts.
+    wave = [0.0] * 100 + [1.0 if (i // 50) % 2 else -1.0 for i in range(100)]
+    swinging = loss_summary({**steady, "loss_g": wave, "loss_d": [1.0] * 200,
+                             "d_fake": [0.5] * 200}, 200)
+    assert 0.5 < swinging["swing"] < 1.0
+    assert loss_summary(steady, 50)["loss_d_end"] == 2.0  # only the first 50 steps
+    with pytest.raises(ValueError, match="between 1 and the 100 steps"):
+        loss_summary(steady, 0)

@@ -4,7 +4,8 @@ rank correlation between maps, overlap between boxes and the share of a map insi
 Fréchet distance between two sets of features (Parts 3 and 4: a GAN's samples against real
 images, in the features of ``dlvision.gan.judge``'s classifier); the style of digits (ink and
 slant) and how much of a table's variance its rows and its columns explain (Part 4's question of
-what the noise vector encodes once the label is fixed).
+what the noise vector encodes once the label is fixed); a GAN's loss curves summed up in three
+numbers (``loss_summary``).
 """
 
 from __future__ import annotations
@@ -282,3 +283,23 @@ def against_spread(value: float, spread: Sequence[float], *, lower_is_better: bo
     if low <= value <= high:
         return "within seed noise"
     return "better" if (value < low) == lower_is_better else "worse"
+
+
+def loss_summary(history: dict[str, Sequence[float]], steps: int) -> dict[str, float]:
+    """A GAN's loss curves over its first ``steps`` steps (≥ 1), in three numbers.
+
+    history : a run's record, one value per step of "loss_d", "loss_g" and "d_fake"
+    (``dlvision.gan.training.Run.history``). Returns ``loss_d_end``, D's mean loss over the
+    last tenth (near 0: D wins outright); ``d_fake``, D's mean output on generated images over
+    the last tenth; ``swing``, how much G's loss oscillates over the second half (the standard
+    deviation of its 25-step moving average: a steady run swings little).
+    """
+    if not 1 <= steps <= len(history["loss_d"]):
+        raise ValueError(f"steps must be between 1 and the {len(history['loss_d'])} steps "
+                         f"recorded, got {steps}")
+    tail = slice(steps - max(1, steps // 10), steps)
+    g = np.asarray(history["loss_g"][steps // 2:steps])
+    window = min(25, len(g))
+    smooth = np.convolve(g, np.ones(window) / window, mode="valid")
+    return {"loss_d_end": float(np.mean(history["loss_d"][tail])),
+            "d_fake": float(np.mean(history["d_fake"][tail])), "swing": float(np.std(smooth))}

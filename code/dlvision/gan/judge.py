@@ -301,11 +301,26 @@ def within_label_spread(samples: torch.Tensor, labels: torch.Tensor, *,
             / _spreads(_batched(judge.features, real), real_labels))
 
 
+def _each_step(run, steps: Sequence[int] | None, judged_by: dict[str, Any], judge_step,
+               what: str) -> dict[int, dict[str, float]]:
+    """``judge_step(step)`` at each of ``steps`` (default: every kept step of ``run``), each
+    cached under ``judged_by`` and the generator's weights at that step."""
+    verdicts = {}
+    for step in sorted(run.generators) if steps is None else steps:
+        if step not in run.generators:
+            run.generator_at(step)  # raises the error that names the steps kept
+        key = cache_key({**judged_by, "generator": weights_fingerprint(run.generators[step])})
+        verdicts[step], _ = load_or_build(default_cache_dir() / "judgements" / f"{key}.pt",
+                                          partial(judge_step, step), what=what)
+    return verdicts
+
+
 def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: int = 1,
               profile: str | Profile | None = None) -> dict[int, dict[str, float]]:
     """What the judge makes of ``n`` samples of a run's generator at each kept step.
 
-    run : a ``dlvision.gan.training.Run`` trained on digits. A conditional run's samples are
+    run : a ``dlvision.gan.training.Run`` trained on digits (at 32×32, or a multiple of it,
+    averaged down to 32×32 for the judge). A conditional run's samples are
     asked for each digit in turn (n/10 of each) and judged on their label accuracy, and on
     their ``within_label_spread`` (its mean over the digits) as well. steps : which of its kept
     steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
@@ -314,7 +329,6 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
     """
     prof = current(profile)
     train, test = real_digits("train", profile=prof), real_digits("test", profile=prof)
-    steps = sorted(run.generators) if steps is None else steps
     labels = torch.arange(n) % 10 if run.config.conditional else None
     judged_by = {"judge": _judge_path(train, test).stem, "n": n, "seed": seed,
                  "conditional": labels is not None, "code": _judging_code()}
@@ -327,23 +341,18 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
 
     def judge_step(step: int) -> dict[str, float]:
         judge, reference, reference_labels = judge_and_reference()
-        features = _batched(judge.features, sample(run.generator_at(step), n, labels=labels,
-                                                   seed=seed))
+        samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
+        if samples.shape[-1] > 32:  # a run at 64×64 (Q5): averaged down to the judge's size
+            samples = F.avg_pool2d(samples, samples.shape[-1] // 32)
+        features = _batched(judge.features, samples)
         verdict = _verdict(judge, features, reference, labels).summary()
         if labels is not None:
             spreads = _spreads(features, labels) / _spreads(reference, reference_labels)
             verdict["within_label_spread"] = float(spreads.nanmean())
         return verdict
 
-    verdicts = {}
-    for step in steps:
-        if step not in run.generators:
-            run.generator_at(step)  # raises the error that names the steps kept
-        key = cache_key({**judged_by, "generator": weights_fingerprint(run.generators[step])})
-        verdicts[step], _ = load_or_build(default_cache_dir() / "judgements" / f"{key}.pt",
-                                          partial(judge_step, step),
-                                          what="cached judgement of a GAN's samples")
-    return verdicts
+    return _each_step(run, steps, judged_by, judge_step,
+                      what="cached judgement of a GAN's samples")
 
 
 def _judging_code() -> str:
@@ -402,10 +411,39 @@ def judge_images(samples: torch.Tensor, real_features: torch.Tensor, *,
             "real_spread": mean_pairwise_distance(real_features)}
 
 
+def judge_face_run(run, real: torch.Tensor, *, steps: Sequence[int] | None = None,
+                   seed: int = 1, network: nn.Module | None = None
+                   ) -> dict[int, dict[str, float]]:
+    """``judge_images`` of as many samples of a run's generator as ``real`` has images, at
+    each kept step (default: all): step → ``frechet``, ``spread``, ``real_spread`` and
+    ``n_samples`` (how many samples, as many as real images).
+
+    real : (M, C, H, W) real images in [-1, 1] (M ≥ 2), the same for every run compared.
+    Each step's numbers are cached, keyed by the generator's weights, the real images, the
+    network's weights, ``seed`` and the code.
+    """
+    network = network if network is not None else _default_network()
+    judged_by = {"real": weights_fingerprint({"real": real}),
+                 "network": weights_fingerprint(network), "seed": seed,
+                 "code": _judging_code()}
+
+    @cache  # computed only if a step is not cached yet, then once for all steps
+    def real_features() -> torch.Tensor:
+        return image_features(real, network=network)
+
+    def judge_step(step: int) -> dict[str, float]:
+        samples = sample(run.generator_at(step), len(real), seed=seed)
+        return {**judge_images(samples, real_features(), network=network),
+                "n_samples": len(samples)}
+
+    return _each_step(run, steps, judged_by, judge_step,
+                      what="cached measure of a GAN's faces")
+
+
 def _default_network() -> nn.Module:
     return pretrained("squeezenet1_1")
 
 
 __all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
-           "judge_images", "judge_path", "judge_run", "label_accuracy", "mean_pairwise_distance",
-           "real_baseline", "real_digits", "within_label_spread"]
+           "judge_face_run", "judge_images", "judge_path", "judge_run", "label_accuracy",
+           "mean_pairwise_distance", "real_baseline", "real_digits", "within_label_spread"]

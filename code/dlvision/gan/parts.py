@@ -1,21 +1,26 @@
-"""Every run of a part of the book, in one call: ``part_runs(3)`` or ``part_runs(4)``.
+"""Every run of a part of the book, trained and measured, in one call: ``part_runs(3)`` or
+``part_runs(4)``.
 
 ``part_configs(profile)`` lists every run that the pages of Part 3 show (the default, its
 seeds, the course's setting, Q1's one-sided runs and Q5's ``experiments``), so that whichever
 page runs first trains them all together, keeping both cores of a laptop busy to the end rather
 than one page's few runs at a time; ``conditional_configs(profile)`` does the same for Part 4.
 ``part_runs`` trains what is not cached yet (``runs.trained_runs``), with the digit judge
-beside the runs, and returns every run of the part. The pages then judge what they show with
-``judge.judge_run``, whose verdicts are cached too.
+beside the runs, then measures every kept step of every run (``Run.measures``: the digit
+judge's numbers, or on faces their Fréchet distance and spread, and the loss curves' summary),
+each measure cached too. A page reads its numbers from there.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+import torch
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 from ..data import celeba, mnist
+from ..metrics import loss_summary
 from ..profile import Profile, current
 from .experiments import (
     COURSE_STEPS_MINI,
@@ -25,7 +30,7 @@ from .experiments import (
     one_sided,
     seeds,
 )
-from .judge import digit_judge, judge_path
+from .judge import digit_judge, judge_face_run, judge_path, judge_run
 from .runs import COURSE_SETTING, default_config, trained_runs
 from .training import GANConfig, Run
 
@@ -103,22 +108,39 @@ def conditional_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
     return _longest_first(jobs)
 
 
+def _measure(runs: dict[str, Run], profile: Profile, *, digits: bool, progress: bool) -> None:
+    """Fill each run's ``measures`` at every kept step: the judge's numbers on digits
+    (``judge_run``), or on faces the Fréchet distance and spread of as many samples as the
+    first 1,000 real images (``judge_face_run``); and ``loss_summary`` after step 0."""
+    if not digits:
+        data = celeba(size=32, profile=profile)
+        real = torch.stack([data[i][0] for i in range(min(1000, len(data)))])
+    for run in tqdm(runs.values(), desc="measuring GANs", disable=not progress):
+        judged = (judge_run(run, profile=profile) if digits else judge_face_run(run, real))
+        run.measures = {step: {**judged[step],
+                               **(loss_summary(run.history, step) if step else {})}
+                        for step in judged}
+
+
 def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool = True
               ) -> dict[str, Run]:
     """Every run of Part 3's (``part_jobs``) or Part 4's (``conditional_jobs``) pages, name →
-    ``Run``: trained once by the first page that asks, two at a time on a CPU, with the digit
-    judge that measures them beside them (``judge.digit_judge``), then read from the cache.
-    The profile is resolved here, once, and handed down."""
+    ``Run``, trained and measured (``Run.measures``): trained once by the first page that asks,
+    two at a time on a CPU, with the digit judge that measures them beside them
+    (``judge.digit_judge``), then read from the cache. Part 3 draws digits in the mini profile
+    and faces in the full one; Part 4 always digits. The profile is resolved here, once, and
+    handed down."""
     prof = current(profile)
     if part not in (3, 4):
         raise ValueError(f"part must be 3 or 4, got {part!r}")
     jobs = part_jobs(prof) if part == 3 else conditional_jobs(prof)
-    # Part 3 judges digits in the mini profile only (faces in full); Part 4 always. A judge
-    # already cached (by Part 3) is not handed to a worker that would only load it.
-    judged = part == 4 or prof.is_mini
+    digits = part == 4 or prof.is_mini
+    # A judge already cached (by Part 3) is not handed to a worker that would only load it.
     also = ([partial(digit_judge, profile=prof, progress=False)]
-            if judged and not judge_path(profile=prof).exists() else [])
-    return trained_runs(jobs, also=also, progress=progress)
+            if digits and not judge_path(profile=prof).exists() else [])
+    runs = trained_runs(jobs, also=also, progress=progress)
+    _measure(runs, prof, digits=digits, progress=progress)
+    return runs
 
 
 __all__ = ["conditional_configs", "conditional_jobs", "part_configs", "part_jobs", "part_runs"]

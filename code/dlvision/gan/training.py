@@ -150,6 +150,8 @@ class Run:
     seconds : training time (resumed runs add up their parts).
     fixed_labels : (n_fixed,) int64 the labels of the samples, the classes in turn
         (0, 1, ..., 9, 0, ...), for a conditional run; None otherwise.
+    measures : step → what the run's samples and losses measure at each kept step (filled by
+        ``dlvision.gan.parts.part_runs``, the book's one call; empty otherwise).
     """
 
     config: GANConfig
@@ -161,6 +163,7 @@ class Run:
     fixed_noise: torch.Tensor | None = None
     seconds: float = 0.0
     fixed_labels: torch.Tensor | None = None
+    measures: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def step(self) -> int:
