@@ -691,3 +691,59 @@ def test_the_report_shows_the_level_it_is_given():
     assert "0/3" in texts[SCORES]
     with pytest.raises(ValueError, match="choose one of full, mistakes, scores"):
         Report(notebook="n.ipynb", part="3-gans", results=results, feedback="hints")
+
+
+# --- a declared question: cases, reference, tolerance and named mistakes -----------------------
+
+
+def _declared(**fields):
+    from dlvision.grading.question import Case, Question
+
+    cases = [Case("x = [1, 2, 3]", (torch.tensor([1.0, 2.0, 3.0]),))]
+    return Question(id="double", name="double", points=1, title="2x", hint="return 2 * x",
+                    cases=lambda: cases, **fields)
+
+
+def test_a_declared_question_compares_with_its_reference_and_names_the_mistake():
+    from dlvision.grading.question import Feedback
+
+    question = _declared(reference=lambda x: 2 * x, tolerance=0.1, mistakes=(
+        (Feedback("you tripled x", "2 * x"), lambda x: 3 * x),
+        ("you squared x", lambda x: x * x),
+    ))
+    (case,) = question.cases()
+    assert question.judge(case, torch.tensor([2.05, 4.0, 6.0])) is None  # within tolerance
+    problem = question.judge(case, torch.tensor([3.0, 6.0, 9.0]))
+    assert isinstance(problem, Feedback) and problem.fix == "2 * x"
+    assert problem.mistake.startswith("3 of 3 values are wrong")
+    assert problem.mistake.endswith("\nyou tripled x")
+    assert question.judge(case, torch.tensor([1.0, 4.0, 9.0])).endswith("\nyou squared x")
+    assert question.judge(case, torch.zeros(3)).startswith("3 of 3 values are wrong")
+    assert "\n" not in question.judge(case, torch.zeros(3))  # no mistake matches: none named
+
+
+def test_a_declared_question_may_say_what_to_do_when_no_mistake_matches():
+    question = _declared(reference=lambda x: 2 * x, mistakes=(("row by row", None),),
+                         compare_with=lambda want, got: None if torch.equal(want, got) else "no")
+    (case,) = question.cases()
+    assert question.judge(case, torch.zeros(3)) == "no\nrow by row"
+    assert question.judge(case, torch.tensor([2.0, 4.0, 6.0])) is None
+
+
+def test_a_question_has_a_reference_or_a_compare():
+    with pytest.raises(ValueError, match="either reference or compare"):
+        _declared()
+    with pytest.raises(ValueError, match="either reference or compare"):
+        _declared(reference=lambda x: x, compare=lambda case, got: None)
+
+
+def test_keywords_leaves_the_answer_s_defaults_when_a_case_gives_none():
+    from dlvision.grading.question import Case, keywords
+
+    def answer(x, *, lr=1.0, steps=3):
+        return x, lr, steps
+
+    apply = keywords("lr", "steps")
+    assert apply(answer, Case("", (0, None, None))) == (0, 1.0, 3)
+    assert apply(answer, Case("", (0, 0.5, None))) == (0, 0.5, 3)
+    assert apply(answer, Case("", (0, None, 7))) == (0, 1.0, 7)

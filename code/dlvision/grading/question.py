@@ -68,6 +68,15 @@ def call(answer: Callable[..., Any], case: Case) -> Any:
     return answer(*case.args)
 
 
+def keywords(*names: str) -> Callable[[Any, Case], Any]:
+    """An ``apply`` that passes a case's last arguments by keyword, named ``names``, leaving out
+    those that are None so that the answer's own default is tried."""
+    def apply(answer: Callable[..., Any], case: Case) -> Any:
+        given = zip(names, case.args[-len(names):], strict=True)
+        return answer(*case.args[:-len(names)], **{k: v for k, v in given if v is not None})
+    return apply
+
+
 @dataclass(frozen=True)
 class Question:
     """One graded question of an exercise notebook.
@@ -78,12 +87,19 @@ class Question:
     title : one line shown in reports.
     cases : builds the inputs. It must be deterministic (seeded), because the grader builds them
         twice, in the process that runs the answer and in the one that decides.
-    compare : ``compare(case, got)`` returns None when ``got`` is right for ``case``, else what is
-        wrong: a short text in words (what was expected, what came back), or a ``Feedback``
-        when the text also says how to fix it in code. It compares with the package's
-        reference implementation.
     hint : one or two sentences shown with a wrong answer (the full feedback only: it spells
         out the answer).
+    reference : the right output, ``reference(*case.args)``. A declared question judges with
+        it: ``compare_with(expected, got)`` (by default ``compare_tensors`` within
+        ``tolerance``, an absolute and relative tolerance, or one number for both); when that
+        finds a problem, the first of ``mistakes`` whose ``variant(*case.args)`` the answer
+        matches (by the same comparison) names it: ``(says, variant)``, ``says`` a text or a
+        ``Feedback`` added to the problem; a ``None`` variant matches any answer (what to say
+        when no named mistake fits).
+    compare : for a question that needs more than that: ``compare(case, got)`` returns None
+        when ``got`` is right for ``case``, else what is wrong: a short text in words (what
+        was expected, what came back), or a ``Feedback`` when it also says how to fix it in
+        code. Given instead of ``reference``.
     apply : how an answer is tried on a case (``call`` by default; a class question would build
         the object and run it). Its result is what ``compare`` receives.
     refuses : what the package offers that computes what the question asks the student to
@@ -109,13 +125,43 @@ class Question:
     points: int
     title: str
     cases: Callable[[], list[Case]]
-    compare: Callable[[Case, Any], str | Feedback | None]
     hint: str
+    reference: Callable[..., Any] | None = None
+    tolerance: float | tuple[float, float] = 1e-5
+    compare_with: Callable[[Any, Any], str | Feedback | None] | None = None
+    mistakes: tuple[tuple[str | Feedback, Callable[..., Any] | None], ...] = ()
+    compare: Callable[[Case, Any], str | Feedback | None] | None = None
     apply: Callable[[Any, Case], Any] = call
     refuses: tuple[Callable[..., Any] | type, ...] = ()
     # Left out of comparisons and of the hash: a mapping has none.
     uses: Mapping[str, Callable[..., Any]] = field(default_factory=lambda: MappingProxyType({}),
                                                    compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.compare is None) == (self.reference is None):
+            raise ValueError(f"question {self.id!r}: give either reference or compare")
+
+    def judge(self, case: Case, got: Any) -> str | Feedback | None:
+        """None when ``got`` is right for ``case``, else what is wrong (see ``compare``)."""
+        if self.compare is not None:
+            return self.compare(case, got)
+        same = self.compare_with or self._within_tolerance
+        problem = same(self.reference(*case.args), got)
+        if problem is None:
+            return None
+        for says, variant in self.mistakes:
+            if variant is None or same(variant(*case.args), got) is None:
+                if isinstance(says, Feedback):
+                    return Feedback(f"{problem}\n{says.mistake}", says.fix)
+                return f"{problem}\n{says}"
+        return problem
+
+    def _within_tolerance(self, expected: Any, got: Any) -> str | None:
+        from .compare import compare_tensors  # compare imports observe, which imports this
+
+        atol, rtol = (self.tolerance if isinstance(self.tolerance, tuple)
+                      else (self.tolerance, self.tolerance))
+        return compare_tensors(expected, got, atol=atol, rtol=rtol)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ its part without importing the others; the test suite checks it against the modu
 To grade a new part, write ``checks/<module>.py`` defining ``PART = Part(id=..., questions=...)``
 (``getting_started.py`` is the model), add its line to ``PART_MODULES`` and ``PART_QUESTIONS``
 below, and give every question at least two mutants in ``tests/mutants/<module>.py``: the test
-suite fails until you do.
+suite fails until you do. A question is declared: its cases, its reference, the tolerance and
+the common mistakes it names (``one_hot`` in ``conditional_gans.py``); ``compare=`` is for what
+that cannot say.
 """
 
 from __future__ import annotations

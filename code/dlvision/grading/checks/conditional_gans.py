@@ -28,16 +28,10 @@ from torch import nn
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question
-from .gans import set_weights
+from ..question import Case, Feedback, Part, Question, keywords
+from .gans import layer_text, run_generator, set_weights
 
 N_CLASSES = 10
-
-
-def _matches(got: Any, candidate: torch.Tensor) -> bool:
-    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape
-            and got.is_floating_point() and bool(torch.allclose(got.float(), candidate.float(),
-                                                                 atol=1e-5, rtol=1e-4)))
 
 
 # --- one-hot ----------------------------------------------------------------------------------
@@ -52,30 +46,20 @@ def _one_hot_cases() -> list[Case]:
     ]
 
 
-def _compare_one_hot(case: Case, got: Any) -> str | Feedback | None:
-    (labels,) = case.args
-    expected = one_hot(labels)  # (N, 10) float32
-    problem = compare_tensors(expected, got)
-    if problem is None:
-        return None
-    if isinstance(got, torch.Tensor) and got.ndim == 2 and got.shape[1] != N_CLASSES:
-        return Feedback(f"{problem}: there are always {N_CLASSES} classes, whatever the "
-                        "labels in the batch", f"F.one_hot(labels, {N_CLASSES}), not "
-                        "F.one_hot(labels)")
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and not \
-            got.is_floating_point():
-        return Feedback(f"{problem}: the networks take float vectors", "convert with "
-                        ".float()")
-    return problem
-
-
 ONE_HOT = Question(
     id="one-hot",
     name="one_hot",
     points=1,
     title="Labels (N,) → one-hot vectors (N, 10), float32",
     cases=_one_hot_cases,
-    compare=_compare_one_hot,
+    reference=one_hot,
+    mistakes=(
+        (Feedback(f"there are always {N_CLASSES} classes, whatever the labels in the batch",
+                  f"F.one_hot(labels, {N_CLASSES}), not F.one_hot(labels)"),
+         lambda labels: F.one_hot(labels).float()),
+        (Feedback("the networks take float vectors", "convert with .float()"),
+         lambda labels: F.one_hot(labels, N_CLASSES)),
+    ),
     hint="F.one_hot(labels, 10).float(), or torch.eye(10)[labels].",
     refuses=(one_hot, label_maps),
 )
@@ -92,28 +76,8 @@ def _label_maps_cases() -> list[Case]:
     ]
 
 
-def _apply_label_maps(answer: Any, case: Case) -> Any:
-    y, size = case.args
-    return answer(y) if size is None else answer(y, size=size)
-
-
-def _compare_label_maps(case: Case, got: Any) -> str | Feedback | None:
-    y, size = case.args
-    size = 32 if size is None else size
-    expected = label_maps(y, size)  # (N, 10, size, size)
-    problem = compare_tensors(expected, got)
-    if problem is None:
-        return None
-    if _matches(got, expected.permute(0, 2, 3, 1)):
-        return (f"{problem}: channels go first in PyTorch, (N, 10, size, size), as the "
-                "discriminator's convolution reads them")
-    if isinstance(got, torch.Tensor) and got.shape == (len(y), N_CLASSES, 1, 1):
-        return Feedback(f"{problem}: the vector must be repeated at every pixel",
-                        ".expand(-1, -1, size, size) after the view (N, 10, 1, 1)")
-    if isinstance(got, torch.Tensor) and got.shape == (len(y), 1, size, size):
-        return (f"{problem}: one map per class (10), all ones for the image's class and zeros "
-                "for the others, not one map holding the class number")
-    return problem
+def _label_maps(y: torch.Tensor, size: int | None) -> torch.Tensor:
+    return label_maps(y, 32 if size is None else size)  # (N, 10, size, size)
 
 
 LABEL_MAPS = Question(
@@ -122,10 +86,19 @@ LABEL_MAPS = Question(
     points=1,
     title="One-hot y (N, 10) → D's label maps (N, 10, size, size)",
     cases=_label_maps_cases,
-    compare=_compare_label_maps,
+    reference=_label_maps,
+    mistakes=(
+        ("channels go first in PyTorch, (N, 10, size, size), as the discriminator's "
+         "convolution reads them", lambda y, size: _label_maps(y, size).permute(0, 2, 3, 1)),
+        (Feedback("the vector must be repeated at every pixel", ".expand(-1, -1, size, size) "
+                  "after the view (N, 10, 1, 1)"), lambda y, size: y[:, :, None, None]),
+        ("one map per class (10), all ones for the image's class and zeros for the others, not "
+         "one map holding the class number",
+         lambda y, size: _label_maps(y, size).argmax(1, keepdim=True).float()),
+    ),
     hint="y[:, :, None, None].expand(-1, -1, size, size), or y.view(N, 10, 1, 1).repeat(1, 1, "
          "size, size).",
-    apply=_apply_label_maps,
+    apply=keywords("size"),
     refuses=(label_maps, one_hot),
 )
 
@@ -147,31 +120,12 @@ def _inputs(nz: int, labels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tenso
     return z, F.one_hot(torch.tensor(labels), N_CLASSES).float()  # not one_hot: refused here
 
 
-def _transposed(model: nn.Module) -> list[tuple[int, ...]]:
-    return [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.padding[0],
-             m.bias is not None) for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-
-
-def _outputs(model: nn.Module, z: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-    set_weights(model)
-    observed: dict[str, Any] = {"layers": _transposed(model)}
-    with torch.no_grad():
-        observed["eval"] = model.eval()(z, y)  # first: training mode moves the statistics
-        observed["train"] = model.train()(z, y)
-    return observed
-
-
 def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
     nz, ngf, nc, labels = case.args
     model = answer(nz=nz, ngf=ngf, nc=nc)
     if not isinstance(model, nn.Module):
         return {"module": describe(model)}
-    return _outputs(model, *_inputs(nz, labels))
-
-
-def _text(layer: tuple[int, ...]) -> str:
-    c_in, c_out, k, s, p, bias = layer
-    return f"ConvTranspose2d({c_in}, {c_out}, {k}, {s}, {p}, bias={bias})"
+    return run_generator(model, *_inputs(nz, labels))
 
 
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
@@ -179,14 +133,14 @@ def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
         return f"CDCGANGenerator(...) should build an nn.Module, got {what}"
-    expected = _outputs(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
-    have, want = sorted(map(tuple, got["layers"])), sorted(expected["layers"])
+    expected = run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
+    have, want = sorted(map(tuple, got["convolutions"])), sorted(expected["convolutions"])
     if have != want:
         missing = [layer for layer in want if layer not in have]
         extra = [layer for layer in have if layer not in want]
         problem = (f"your transposed convolutions are not the course's: expected "
-                   f"{', '.join(map(_text, missing))}; got instead "
-                   f"{', '.join(map(_text, extra)) or 'nothing'}")
+                   f"{', '.join(map(layer_text, missing))}; got instead "
+                   f"{', '.join(map(layer_text, extra)) or 'nothing'}")
         if any(layer[0] == N_CLASSES and layer[1] != 2 * ngf for layer in extra):
             problem += ("\nthe label's branch has as many channels as the noise's, 2·ngf: "
                         "the two are concatenated into 4·ngf")
@@ -268,30 +222,23 @@ def _reference_grid(G: nn.Module, z: torch.Tensor, *, eval_mode: bool = True,
     return images.view(N_CLASSES, C, *images.shape[1:]).transpose(0, 1).reshape(images.shape)
 
 
-def _compare_grid(case: Case, got: Any) -> str | Feedback | None:
-    G, z = case.args
-    expected = _reference_grid(G, z)
-    problem = compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
-    if problem is None:
-        return None
-    if _matches(got, _reference_grid(G, z, by_row=False)):
-        return Feedback(f"{problem}\nthe images are in column order", "put the ten digits in "
-                        "rows, images[r·C + c] = G(z[c], r), so that image_grid(..., ncols=C) "
-                        "shows one digit per row")
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and len(z) > 1 and \
-            _matches(got[:len(z)], _reference_grid(G, z, eval_mode=False)[:len(z)]):
-        return Feedback(f"{problem}\nthe generator was in training mode, where batch norm "
-                        "uses the statistics of the batch", "call G.eval() first")
-    return f"{problem}\nrow r, column c must be G(z[c], r), with G in eval mode"
-
-
 LABELLED_GRID = Question(
     id="labelled-grid",
     name="labelled_grid",
     points=2,
     title="A labelled grid: row r, column c is G(z_c, r), in eval mode",
     cases=_grid_cases,
-    compare=_compare_grid,
+    reference=_reference_grid,
+    tolerance=(1e-5, 1e-4),
+    mistakes=(
+        (Feedback("the images are in column order", "put the ten digits in rows, images[r·C + "
+                  "c] = G(z[c], r), so that image_grid(..., ncols=C) shows one digit per row"),
+         lambda G, z: _reference_grid(G, z, by_row=False)),
+        (Feedback("the generator was in training mode, where batch norm uses the statistics of "
+                  "the batch", "call G.eval() first"),
+         lambda G, z: _reference_grid(G, z, eval_mode=False)),
+        ("row r, column c must be G(z[c], r), with G in eval mode", None),
+    ),
     hint="G.eval(); labels = torch.arange(10).repeat_interleave(C); noise = z.repeat(10, 1, 1, "
          "1); with torch.no_grad(): return G(noise, one_hot(labels)).",
     refuses=(sample, interpolate, _reference_grid),

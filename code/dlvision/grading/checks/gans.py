@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import math
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -57,10 +58,9 @@ def _loss_and_gradients(call, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any
     return {"loss": loss, "gradients": gradients}
 
 
-def _compare_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
-                mistakes: list[tuple[float, str]]) -> str | Feedback | None:
-    """A loss's value and gradients against the reference's; ``mistakes``: the values of
-    common wrong losses, each with what to tell the student."""
+def _same_loss(expected: dict[str, Any] | float, got: Any) -> str | Feedback | None:
+    """A loss's value and gradients (what ``_loss_and_gradients`` records) against the
+    reference's; against a bare number (a common wrong loss's value), the value alone."""
     loss = got.get("loss") if isinstance(got, dict) else None
     if not isinstance(loss, torch.Tensor):
         return Feedback(f"expected a tensor, got {describe(loss)}", "return the loss as a "
@@ -68,17 +68,18 @@ def _compare_loss(got: Any, expected: dict[str, Any], names: tuple[str, ...],
     if loss.numel() != 1:
         return (f"expected a single number, the mean over the batch (a tensor of shape ()), got "
                 f"shape {tuple(loss.shape)}: take the mean")
-    value, want = float(loss), float(expected["loss"])
+    value = float(loss)
+    want = float(expected["loss"]) if isinstance(expected, dict) else expected
     if not math.isclose(value, want, rel_tol=1e-4, abs_tol=1e-5):
-        problem = f"expected the loss {want:.6g}, got {value:.6g}"
-        for candidate, diagnosis in mistakes:
-            if math.isclose(value, candidate, rel_tol=1e-4, abs_tol=1e-5):
-                return f"{problem}\n{diagnosis}"
-        return problem
+        return f"expected the loss {want:.6g}, got {value:.6g}"
+    if not isinstance(expected, dict):
+        return None
     if got.get("gradients") is None:
         return Feedback("the value is right but the loss cannot be differentiated",
                         "keep it a tensor computed with torch from the inputs (no .item(), no "
                         "NumPy, no torch.no_grad())")
+    # The inputs are (d_real, d_fake) or, for G's loss, d_fake alone.
+    names = ("d_real", "d_fake")[-len(expected["gradients"]):]
     for name, gradient, reference in zip(names, got["gradients"], expected["gradients"],
                                          strict=True):
         if gradient is None:
@@ -106,33 +107,12 @@ def _discriminator_loss_cases() -> list[Case]:
     ]
 
 
-def _apply_discriminator_loss(answer: Any, case: Case) -> dict[str, Any]:
-    return _loss_and_gradients(answer, case.args)
+def _mean_both(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    return torch.cat([_log(d_real), _log(1 - d_fake)]).mean()
 
 
-def _compare_discriminator_loss(case: Case, got: Any) -> str | Feedback | None:
-    d_real, d_fake = case.args
-    expected = _loss_and_gradients(discriminator_loss, case.args)
-    real, fake = _log(d_real).mean(), _log(1 - d_fake).mean()
-    both = torch.cat([_log(d_real), _log(1 - d_fake)]).mean()
-    mistakes = [
-        (float(real + fake), "this is the objective D maximizes, equation (7); the loss to "
-         "minimize is its negative"),
-        (float(-(real + fake) / 2), "you averaged the two terms; the loss is their sum, "
-         "−mean log D(x) − mean log(1 − D(G(z)))"),
-        (float(-(_log(1 - d_real).mean() + _log(d_fake).mean())),
-         "real and generated are swapped: real images must be called real, log D(x), and "
-         "generated ones generated, log(1 − D(G(z)))"),
-        (float(-_log(d_real).mean() - _log(d_fake).mean()),
-         "for generated images D is rewarded by log(1 − D(G(z))), not log D(G(z))"),
-        (float(-both), "you took one mean over both batches together: each expectation is a "
-         "mean over its own batch, and the two batches need not have the same size"),
-        (float(-2 * both), "you took one mean over both batches together: each expectation is "
-         "a mean over its own batch, and the two batches need not have the same size"),
-        (float(-real), "the loss is missing its second term, on generated images"),
-        (float(-fake), "the loss is missing its first term, on real images"),
-    ]
-    return _compare_loss(got, expected, ("d_real", "d_fake"), mistakes)
+ONE_MEAN = ("you took one mean over both batches together: each expectation is a mean over its "
+            "own batch, and the two batches need not have the same size")
 
 
 DISCRIMINATOR_LOSS = Question(
@@ -141,11 +121,29 @@ DISCRIMINATOR_LOSS = Question(
     points=2,
     title="D's loss: −[mean log D(x) + mean log(1 − D(G(z)))]",
     cases=_discriminator_loss_cases,
-    compare=_compare_discriminator_loss,
+    reference=lambda *d: _loss_and_gradients(discriminator_loss, d),
+    compare_with=_same_loss,
+    mistakes=(
+        ("this is the objective D maximizes, equation (7); the loss to minimize is its negative",
+         lambda r, f: float(_log(r).mean() + _log(1 - f).mean())),
+        ("you averaged the two terms; the loss is their sum, −mean log D(x) − mean log(1 − "
+         "D(G(z)))", lambda r, f: -float(_log(r).mean() + _log(1 - f).mean()) / 2),
+        ("real and generated are swapped: real images must be called real, log D(x), and "
+         "generated ones generated, log(1 − D(G(z)))",
+         lambda r, f: -float(_log(1 - r).mean() + _log(f).mean())),
+        ("for generated images D is rewarded by log(1 − D(G(z))), not log D(G(z))",
+         lambda r, f: -float(_log(r).mean() + _log(f).mean())),
+        (ONE_MEAN, lambda r, f: -float(_mean_both(r, f))),
+        (ONE_MEAN, lambda r, f: -2 * float(_mean_both(r, f))),
+        ("the loss is missing its second term, on generated images",
+         lambda r, f: -float(_log(r).mean())),
+        ("the loss is missing its first term, on real images",
+         lambda r, f: -float(_log(1 - f).mean())),
+    ),
     hint="-(torch.log(d_real).mean() + torch.log(1 - d_fake).mean()), or the binary "
          "cross-entropy of d_real against ones plus that of d_fake against zeros "
          "(F.binary_cross_entropy).",
-    apply=_apply_discriminator_loss,
+    apply=lambda answer, case: _loss_and_gradients(answer, case.args),
     refuses=(discriminator_loss, generator_loss),
 )
 
@@ -167,34 +165,15 @@ def _generator_loss_cases() -> list[Case]:
 
 def _apply_generator_loss(answer: Any, case: Case) -> dict[str, Any]:
     d_fake, saturating = case.args
-    if saturating is None:
-        return _loss_and_gradients(answer, (d_fake,))
-    return _loss_and_gradients(lambda d: answer(d, saturating=saturating), (d_fake,))
+    options = {} if saturating is None else {"saturating": saturating}
+    return _loss_and_gradients(lambda d: answer(d, **options), (d_fake,))
 
 
-def _compare_generator_loss(case: Case, got: Any) -> str | Feedback | None:
-    d_fake, saturating = case.args
-    saturating = bool(saturating)
-    expected = _loss_and_gradients(lambda d: generator_loss(d, saturating=saturating),
-                                   (d_fake,))
-    log_d, log_1_d = float(_log(d_fake).mean()), float(_log(1 - d_fake).mean())
-    if saturating:
-        mistakes = [
-            (-log_1_d, "−log(1 − D(G(z))) is what D minimizes on generated images; in the "
-             "minimax game G minimizes +log(1 − D(G(z)))"),
-            (-log_d, "with saturating=True, return the minimax game's loss, log(1 − D(G(z))), "
-             "not the non-saturating one"),
-        ]
-    else:
-        mistakes = [
-            (log_d, "this is the objective G maximizes, equation (6); the loss to minimize is "
-             "its negative, −log D(G(z))"),
-            (log_1_d, "this is the saturating loss of the minimax game; by default "
-             "(saturating=False) return the non-saturating −log D(G(z))"),
-            (-log_1_d, "the non-saturating loss is −log D(G(z)): G wants D to call its images "
-             "real"),
-        ]
-    return _compare_loss(got, expected, ("d_fake",), mistakes)
+def _when(saturating: bool, loss: Callable[[torch.Tensor], torch.Tensor]
+          ) -> Callable[[torch.Tensor, bool | None], float]:
+    """A wrong loss's value on the cases with that ``saturating`` only; NaN, which matches no
+    answer, on the others, where the same value means another mistake."""
+    return lambda d, sat: float(loss(d).mean()) if bool(sat) == saturating else math.nan
 
 
 GENERATOR_LOSS = Question(
@@ -203,7 +182,21 @@ GENERATOR_LOSS = Question(
     points=2,
     title="G's losses: −mean log D(G(z)), or mean log(1 − D(G(z))) when saturating",
     cases=_generator_loss_cases,
-    compare=_compare_generator_loss,
+    reference=lambda d, sat: _loss_and_gradients(
+        lambda d: generator_loss(d, saturating=bool(sat)), (d,)),
+    compare_with=_same_loss,
+    mistakes=(
+        ("−log(1 − D(G(z))) is what D minimizes on generated images; in the minimax game G "
+         "minimizes +log(1 − D(G(z)))", _when(True, lambda d: -_log(1 - d))),
+        ("with saturating=True, return the minimax game's loss, log(1 − D(G(z))), not the "
+         "non-saturating one", _when(True, lambda d: -_log(d))),
+        ("this is the objective G maximizes, equation (6); the loss to minimize is its "
+         "negative, −log D(G(z))", _when(False, _log)),
+        ("this is the saturating loss of the minimax game; by default (saturating=False) "
+         "return the non-saturating −log D(G(z))", _when(False, lambda d: _log(1 - d))),
+        ("the non-saturating loss is −log D(G(z)): G wants D to call its images real",
+         _when(False, lambda d: -_log(1 - d))),
+    ),
     hint="saturating: torch.log(1 - d_fake).mean(); otherwise -torch.log(d_fake).mean(). Both "
          "are minimized; the first is the minimax game's, the second the course's eq. (6).",
     apply=_apply_generator_loss,
@@ -257,13 +250,29 @@ def set_weights(model: nn.Module) -> None:
                 m.running_var.copy_(1 + 0.5 * torch.rand(size, generator=generator))
 
 
-def _layers(model: nn.Module) -> dict[str, Any]:
+def run_generator(model: nn.Module, *inputs: torch.Tensor) -> dict[str, Any]:
+    """What the checks judge of a generator, once ``set_weights`` gave it the reference's
+    weights: its transposed convolutions (in, out, kernel, stride, padding, bias), its batch
+    norms' widths, and its output on ``inputs`` in eval mode, then in training mode (in that
+    order: training mode moves the running statistics), along with the shape of the maps after
+    each transposed convolution in the first pass."""
+    set_weights(model)
     convolutions = [m for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-    return {
+    observed: dict[str, Any] = {
         "convolutions": [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0],
                           m.padding[0], m.bias is not None) for m in convolutions],
         "norms": [m.num_features for m in model.modules() if isinstance(m, nn.BatchNorm2d)],
     }
+    shapes: list[tuple[int, ...]] = []
+    hooks = [m.register_forward_hook(lambda m, i, out: shapes.append(tuple(out.shape)))
+             for m in convolutions]
+    with torch.no_grad():
+        observed["eval"] = model.eval()(*inputs)
+        for hook in hooks:
+            hook.remove()
+        observed["train"] = model.train()(*inputs)
+    observed["shapes"] = shapes
+    return observed
 
 
 def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
@@ -271,35 +280,15 @@ def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
     model = answer(nz=nz, ngf=ngf, nc=nc)
     if not isinstance(model, nn.Module):
         return {"module": describe(model)}
-    set_weights(model)
-    observed = _layers(model)
-    shapes: list[tuple[int, ...]] = []
-    hooks = [m.register_forward_hook(lambda m, i, out: shapes.append(tuple(out.shape)))
-             for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
-    z = _noise(nz, n)
-    with torch.no_grad():
-        observed["eval"] = model.eval()(z)  # first: training mode moves the running statistics
-        for hook in hooks:
-            hook.remove()
-        observed["train"] = model.train()(z)
-    observed["shapes"] = shapes
-    return observed
+    return run_generator(model, _noise(nz, n))
 
 
 def _expected_generator(nz: int, ngf: int, nc: int, n: int) -> dict[str, Any]:
-    model = Generator(nz=nz, ngf=ngf, nc=nc, size=32)
-    set_weights(model)
-    expected = _layers(model)
-    z = _noise(nz, n)
-    with torch.no_grad():
-        expected["eval"] = model.eval()(z)
-        expected["train"] = model.train()(z)
-    expected["shapes"] = [(n, 4 * ngf, 4, 4), (n, 2 * ngf, 8, 8), (n, ngf, 16, 16),
-                          (n, nc, 32, 32)]
-    return expected
+    return run_generator(Generator(nz=nz, ngf=ngf, nc=nc, size=32), _noise(nz, n))
 
 
-def _layer_text(layer: tuple[int, ...]) -> str:
+def layer_text(layer: tuple[int, ...]) -> str:
+    """A transposed convolution as ``run_generator`` records it, as code that builds it."""
     c_in, c_out, k, s, p, bias = layer
     return (f"ConvTranspose2d({c_in}, {c_out}, kernel_size={k}, stride={s}, padding={p}, "
             f"bias={bias})")
@@ -317,8 +306,8 @@ def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
                 f"{len(want)}: nz → 4·ngf (4×4), → 2·ngf (8×8), → ngf (16×16), → nc (32×32)")
     for k, (layer, reference) in enumerate(zip(have, want, strict=True), start=1):
         if tuple(layer) != reference:
-            problem = (f"transposed convolution {k} is {_layer_text(layer)}; expected "
-                       f"{_layer_text(reference)}")
+            problem = (f"transposed convolution {k} is {layer_text(layer)}; expected "
+                       f"{layer_text(reference)}")
             if layer[5] and not reference[5]:
                 return Feedback(f"{problem}\nno layer of the course's generator has a bias",
                                 "bias=False, since batch norm's shift follows and makes it "
@@ -566,4 +555,4 @@ PART = Part(
     questions=(DISCRIMINATOR_LOSS, GENERATOR_LOSS, GENERATOR, TRAINING_STEP),
 )
 
-__all__ = ["PART", "set_weights"]
+__all__ = ["PART", "run_generator", "set_weights"]

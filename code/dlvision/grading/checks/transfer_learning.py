@@ -42,7 +42,7 @@ from ...transfer import (
     svm_accuracy,
 )
 from ..compare import as_tensors, compare_tensors, describe, number, pair
-from ..question import Case, Feedback, Part, Question
+from ..question import Case, Feedback, Part, Question, keywords
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -188,11 +188,6 @@ def _preprocess_cases() -> list[Case]:
     ]
 
 
-def _apply_preprocess(answer: Any, case: Case) -> Any:
-    image, size = case.args
-    return answer(image) if size is None else answer(image, size=size)
-
-
 # Bilinear resizing by PIL (on 8-bit pixels) and by torchvision (on floats) differ by about
 # 1/255 before normalization: the tolerance accepts both; nearest or bicubic interpolation, or
 # shrinking without antialiasing, differ by ten times more.
@@ -222,7 +217,7 @@ PREPROCESS_GREY = Question(
     hint="PIL image -> TF.to_tensor (1, H, W) in [0, 1]; TF.resize(x, [size, size], "
          "antialias=True) (bilinear, no crop, aspect ratio not kept); repeat the channel 3 "
          "times; TF.normalize with IMAGENET_MEAN and IMAGENET_STD.",
-    apply=_apply_preprocess,
+    apply=keywords("size"),
     refuses=(preprocess, load_image),
 )
 
@@ -267,13 +262,6 @@ def _features_cases() -> list[Case]:
              (nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten()),
               ImageTensorDataset(black, torch.tensor([0, 1, 0, 1]), ["a", "b"]), 3)),
     ]
-
-
-def _apply_features(answer: Any, case: Case) -> Any:
-    extractor, dataset, batch_size = case.args
-    got = (answer(extractor, dataset) if batch_size is None
-           else answer(extractor, dataset, batch_size=batch_size))
-    return as_tensors(got)
 
 
 def _compare_features(case: Case, got: Any) -> str | Feedback | None:
@@ -329,7 +317,7 @@ L2_FEATURES = Question(
          "divide each row by its L2 norm clamped away from zero, "
          "X / X.norm(dim=1, keepdim=True).clamp_min(1e-12), so that a row of zeros stays zero "
          "instead of becoming NaN.",
-    apply=_apply_features,
+    apply=lambda answer, case: as_tensors(keywords("batch_size")(answer, case)),
     refuses=(extract_features, extract, extract_layers, forward_dataset, l2_normalize),
 )
 
@@ -368,11 +356,6 @@ def _svm_cases() -> list[Case]:
              "L2-normalized; C=1.0",
              (*_blobs(1, (8,) * 4, (50,) * 4, 48, 2.0), 1.0)),
     ]
-
-
-def _apply_svm(answer: Any, case: Case) -> Any:
-    *data, C = case.args
-    return answer(*data) if C is None else answer(*data, C=C)
 
 
 def _compare_svm(case: Case, got: Any) -> str | None:
@@ -430,7 +413,7 @@ SVM_ACCURACY = Question(
     compare=_compare_svm,
     hint="fit sklearn.svm.LinearSVC(C=C) on X_train, y_train only, then return its accuracy on "
          "X_test, y_test (svm.score), a float in [0, 1]; C is a keyword with default 1.0.",
-    apply=_apply_svm,
+    apply=keywords("C"),
     refuses=(svm_accuracy, fit_svm),
 )
 
@@ -462,11 +445,6 @@ def _pca_cases() -> list[Case]:
              "(10, 40); n_components=5",
              (*_anisotropic(1, 15, 10, (9.0, 6.0, 4.0, 2.5, 1.5, 0.5), 40), 5)),
     ]
-
-
-def _apply_pca(answer: Any, case: Case) -> Any:
-    X_train, X_test, k = case.args
-    return as_tensors(answer(X_train, X_test, k))
 
 
 def _compare_pca(case: Case, got: Any) -> str | None:
@@ -517,7 +495,7 @@ PCA_FEATURES = Question(
     hint="pca = PCA(n_components).fit(X_train); return pca.transform(X_train), "
          "pca.transform(X_test): the test set is projected with the training set's mean and "
          "components.",
-    apply=_apply_pca,
+    apply=lambda answer, case: as_tensors(answer(*case.args)),
 )
 
 PART = Part(

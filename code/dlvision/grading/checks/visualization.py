@@ -28,6 +28,7 @@ the network's input space; nothing is clamped, as the tiny networks have no pixe
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -46,7 +47,7 @@ from ...visualize import (
     smoothgrad,
 )
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question
+from ..question import Case, Feedback, Part, Question, call, keywords
 
 N_CLASSES = 5
 
@@ -86,6 +87,11 @@ def lively_init(model: nn.Module) -> nn.Module:
     return model
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The keyword arguments a case gives: a None leaves the function's default."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _images(shape: tuple[int, ...], seed: int, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
@@ -101,6 +107,11 @@ def _run(model: nn.Module, call) -> dict[str, Any]:
     after = model.state_dict()
     changed = any(not torch.equal(value, after[name]) for name, value in before.items())
     return {"output": output, "weights_changed": changed}
+
+
+def _ran(apply: Callable[[Any, Case], Any]) -> Callable[[Any, Case], dict[str, Any]]:
+    """``apply`` under ``_run``, on the case's network (its first argument)."""
+    return lambda answer, case: _run(case.args[0], lambda: apply(answer, case))
 
 
 def _output(got: Any) -> tuple[Any, str | None]:
@@ -120,10 +131,10 @@ def _close(expected: torch.Tensor, got: Any) -> str | None:
     return compare_tensors(expected, got, atol=1e-5, rtol=1e-4)
 
 
-def _matches(got: Any, candidate: torch.Tensor) -> bool:
-    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape
-            and got.is_floating_point()
-            and bool(torch.allclose(got.to(candidate.dtype), candidate, atol=1e-5, rtol=1e-4)))
+def _ran_close(expected: torch.Tensor, got: Any) -> str | None:
+    """``_close`` on the output that ``_run`` recorded, after its complaint about the network."""
+    output, problem = _output(got)
+    return problem if problem is not None else _close(expected, output)
 
 
 def _score_gradient(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
@@ -167,52 +178,32 @@ def _saliency_cases() -> list[Case]:
     ]
 
 
-def _apply_saliency(answer: Any, case: Case) -> dict[str, Any]:
-    model, X, y = case.args
-    return _run(model, lambda: answer(model, X, y))
-
-
-def _compare_saliency(case: Case, got: Any) -> str | None:
-    model, X, y = case.args
-    maps, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = saliency_map(model, X, y)  # (N, H, W)
-    problem = _close(expected, maps)
-    if problem is None:
-        return None
-    gradient = _score_gradient(model, X, y)
-    diagnoses = [
-        (gradient.amax(dim=1), "you took the maximum of the signed gradient: take the absolute "
-         "value first, then the maximum over the channels"),
-        (gradient.abs().sum(dim=1), "you summed the channels: the map keeps the largest "
-         "absolute value of the three"),
-        (gradient.abs().mean(dim=1), "you averaged the channels: the map keeps the largest "
-         "absolute value of the three"),
-        (_score_gradient(model, X, y, training=True).abs().amax(dim=1),
-         "these are the maps of the network in training mode: call model.eval() first"),
-        (_score_gradient(model, X, y, of="probability").abs().amax(dim=1),
-         SOFTMAX.format(what="softmax probability")),
-        (_score_gradient(model, X, y, of="log-probability").abs().amax(dim=1),
-         SOFTMAX.format(what="cross-entropy loss")),
-    ]
-    for candidate, diagnosis in diagnoses:
-        if _matches(maps, candidate):
-            return f"{problem}\n{diagnosis}"
-    return problem
-
-
 SALIENCY_MAP = Question(
     id="saliency-map",
     name="compute_saliency_maps",
     points=2,
     title="Saliency maps (N, H, W): |∂ score_y / ∂x|, maximum over the channels",
     cases=_saliency_cases,
-    compare=_compare_saliency,
+    reference=saliency_map,  # (N, H, W)
+    compare_with=_ran_close,
+    mistakes=(
+        ("you took the maximum of the signed gradient: take the absolute value first, then the "
+         "maximum over the channels", lambda *a: _score_gradient(*a).amax(dim=1)),
+        ("you summed the channels: the map keeps the largest absolute value of the three",
+         lambda *a: _score_gradient(*a).abs().sum(dim=1)),
+        ("you averaged the channels: the map keeps the largest absolute value of the three",
+         lambda *a: _score_gradient(*a).abs().mean(dim=1)),
+        ("these are the maps of the network in training mode: call model.eval() first",
+         lambda *a: _score_gradient(*a, training=True).abs().amax(dim=1)),
+        (SOFTMAX.format(what="softmax probability"),
+         lambda *a: _score_gradient(*a, of="probability").abs().amax(dim=1)),
+        (SOFTMAX.format(what="cross-entropy loss"),
+         lambda *a: _score_gradient(*a, of="log-probability").abs().amax(dim=1)),
+    ),
     hint="model.eval(); X = X.clone().requires_grad_(); scores = model(X) (N, K); take each "
          "image's score of its own class, scores.gather(1, y[:, None]).sum(), and backward; "
          "then X.grad.abs().amax(dim=1). The scores are before the softmax, not a loss.",
-    apply=_apply_saliency,
+    apply=_ran(call),
     refuses=(saliency_map, score_gradient, gradient_times_input, smoothgrad),
 )
 
@@ -229,12 +220,6 @@ def _fooling_step_cases() -> list[Case]:
              "(1, 3, 12, 12); target 0; lr=0.25",
              (tiny_classifier(3), _images((1, 3, 12, 12), 4), 0, 0.25)),
     ]
-
-
-def _apply_fooling_step(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, lr = case.args
-    return _run(model, lambda: answer(model, x, target) if lr is None
-                else answer(model, x, target, lr=lr))
 
 
 def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
@@ -258,7 +243,7 @@ def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
                         "target's score", "this is an ascent, x + lr * g / ‖g‖")
     # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
     g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
-    if _matches(stepped, x + lr * g / g.norm()):
+    if _close(x + lr * g / g.norm(), stepped) is None:
         problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
     return problem
 
@@ -273,7 +258,7 @@ FOOLING_STEP = Question(
     hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
-    apply=_apply_fooling_step,
+    apply=_ran(keywords("lr")),
     refuses=(fooling_step, score_gradient),
 )
 
@@ -310,12 +295,6 @@ def _fooling_image_cases() -> list[Case]:
     ]
 
 
-def _apply_fooling_image(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, lr, max_iter = case.args
-    options = {k: v for k, v in (("lr", lr), ("max_iter", max_iter)) if v is not None}
-    return _run(model, lambda: answer(model, x, target, **options))
-
-
 def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float = 1.0,
                  max_iter: int = 100, extra: int = 0) -> list[torch.Tensor]:
     """The images of the course's loop, x first: a step while the network does not predict
@@ -345,12 +324,12 @@ def _compare_fooling_image(case: Case, got: Any) -> str | None:
     problem += f"\nthe loop takes {steps} step(s) before {done}"
     path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
     for i, candidate in enumerate(path):
-        if i != steps and _matches(image, candidate):
+        if i != steps and _close(candidate, image) is None:
             more = "fewer" if i < steps else "more"
             return (f"{problem}; your image is the one after {i} step(s), {more} than that: "
                     "check the prediction before each step, step while it is not the target, "
                     "and stop at max_iter")
-    if _matches(image, expected - x):
+    if _close(expected - x, image) is None:
         return f"{problem}; you returned the change x_fooled - x: return the fooled image"
     return problem
 
@@ -365,7 +344,7 @@ FOOLING_IMAGE = Question(
     hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
-    apply=_apply_fooling_image,
+    apply=_ran(keywords("lr", "max_iter")),
     refuses=(fooling_image, fooling_step, score_gradient, _fooling_path),
     uses={"fooling_step": _course_fooling_step},
 )
@@ -383,12 +362,6 @@ def _class_step_cases() -> list[Case]:
              "enough for the penalty to matter; target 4; l2_reg=0.05, lr=0.5",
              (tiny_classifier(7), _images((1, 3, 12, 12), 7, scale=3.0), 4, 0.05, 0.5)),
     ]
-
-
-def _apply_class_step(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, l2_reg, lr = case.args
-    options = {k: v for k, v in (("l2_reg", l2_reg), ("lr", lr)) if v is not None}
-    return _run(model, lambda: answer(model, x, target, **options))
 
 
 def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
@@ -419,7 +392,7 @@ def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
     for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
                       class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
                       _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
-        if _matches(stepped, candidate):
+        if _close(candidate, stepped) is None:
             return Feedback(f"{problem}\n{penalty}", "x.pow(2).sum()")
     return problem
 
@@ -441,7 +414,7 @@ CLASS_VISUALIZATION_STEP = Question(
     compare=_compare_class_step,
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
-    apply=_apply_class_step,
+    apply=_ran(keywords("l2_reg", "lr")),
     refuses=(class_visualization_step, class_visualization),
 )
 
@@ -473,13 +446,6 @@ def _regularized_cases() -> list[Case]:
     ]
 
 
-def _apply_regularized(answer: Any, case: Case) -> dict[str, Any]:
-    model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
-    options = {k: v for k, v in (("blur_sigma", blur_sigma), ("l2_reg", l2_reg), ("lr", lr))
-               if v is not None}
-    return _run(model, lambda: answer(model, x, target, dy=dy, dx=dx, **options))
-
-
 def _regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int, dx: int,
                      blur_sigma: float = 0.0, l2_reg: float = 1e-3, lr: float = 5.0
                      ) -> torch.Tensor:
@@ -488,34 +454,22 @@ def _regularized_step(model: nn.Module, x: torch.Tensor, target: int, *, dy: int
     return gaussian_blur(jitter(stepped, -dy, -dx), blur_sigma)
 
 
-def _compare_regularized(case: Case, got: Any) -> str | None:
-    model, x, target, dy, dx, blur_sigma, l2_reg, lr = case.args
-    options = {"l2_reg": 1e-3 if l2_reg is None else l2_reg, "lr": 5.0 if lr is None else lr}
-    sigma = 0.0 if blur_sigma is None else blur_sigma
-    image, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = _regularized_step(model, x, target, dy=dy, dx=dx, blur_sigma=sigma, **options)
-    problem = _close(expected, image)
-    if problem is None:
-        return None
-    stepped = class_visualization_step(model, jitter(x, dy, dx), target, **options)
-    diagnoses = [
-        (gaussian_blur(stepped, sigma), "the image was not shifted back: after the step, "
-         "jitter by (-dy, -dx)"),
-        (gaussian_blur(jitter(stepped, dy, dx), sigma), "the image was shifted by (dy, dx) "
-         "twice: shift it back by (-dy, -dx)"),
-        (gaussian_blur(class_visualization_step(model, x, target, **options), sigma),
-         "the step was taken on the image that was not shifted: take the gradient at the "
-         "shifted image"),
-        (jitter(stepped, -dy, -dx), f"the image was not blurred: blur_sigma = {sigma:g}"),
-        (jitter(gaussian_blur(stepped, sigma), -dy, -dx), "the image was blurred before being "
-         "shifted back: shift it back first (the blur treats the borders differently)"),
-    ]
-    for candidate, diagnosis in diagnoses:
-        if _matches(image, candidate):
-            return f"{problem}\n{diagnosis}"
-    return problem
+def _regularized(*, jitter_in: bool = True, back: int = -1, blur_first: bool = False,
+                 blur: bool = True) -> Callable[..., torch.Tensor]:
+    """A wrong regularized step on a case's arguments (for feedback): the gradient taken at the
+    unshifted image (``jitter_in=False``), shifted back ``back`` times (0: not at all, 1:
+    shifted twice), blurred before the shift back, not blurred."""
+    def step(model: nn.Module, x: torch.Tensor, target: int, dy: int, dx: int,
+             blur_sigma: float | None, l2_reg: float | None, lr: float | None) -> torch.Tensor:
+        sigma = (blur_sigma or 0.0) if blur else 0.0
+        x = jitter(x, dy, dx) if jitter_in else x
+        x = class_visualization_step(model, x, target, **_given(l2_reg=l2_reg, lr=lr))
+        if blur_first:
+            x = gaussian_blur(x, sigma)
+        if jitter_in and back:
+            x = jitter(x, back * dy, back * dx)
+        return x if blur_first else gaussian_blur(x, sigma)
+    return step
 
 
 REGULARIZED_STEP = Question(
@@ -524,11 +478,24 @@ REGULARIZED_STEP = Question(
     points=1,
     title="A step with the priors: jitter (dy, dx), ascent step, jitter back, blur",
     cases=_regularized_cases,
-    compare=_compare_regularized,
+    reference=lambda model, x, target, dy, dx, sigma, l2_reg, lr: _regularized_step(
+        model, x, target, dy=dy, dx=dx, **_given(blur_sigma=sigma, l2_reg=l2_reg, lr=lr)),
+    compare_with=_ran_close,
+    mistakes=(
+        ("the image was not shifted back: after the step, jitter by (-dy, -dx)",
+         _regularized(back=0)),
+        ("the image was shifted by (dy, dx) twice: shift it back by (-dy, -dx)",
+         _regularized(back=1)),
+        ("the step was taken on the image that was not shifted: take the gradient at the "
+         "shifted image", _regularized(jitter_in=False)),
+        ("the image was not blurred, though blur_sigma > 0", _regularized(blur=False)),
+        ("the image was blurred before being shifted back: shift it back first (the blur treats "
+         "the borders differently)", _regularized(blur_first=True)),
+    ),
     hint="x = torch.roll(x, shifts=(dy, dx), dims=(2, 3)); x = class_visualization_step(model, "
          "x, target, l2_reg=l2_reg, lr=lr); roll back with shifts=(-dy, -dx); then, if "
          "blur_sigma > 0, x = gaussian_blur(x, blur_sigma).",
-    apply=_apply_regularized,
+    apply=_ran(keywords("dy", "dx", "blur_sigma", "l2_reg", "lr")),
     # gaussian_blur stays allowed: the notebook hands it to the student.
     refuses=(jitter, class_visualization_step, class_visualization, _regularized_step),
     uses={"class_visualization_step": _course_class_step},
