@@ -150,7 +150,14 @@ def test_random_shift_moves_each_image_and_fills_with_black():
 
 
 def test_a_run_is_trained_once_then_read(blobs, monkeypatch):
+    returned = []
+    monkeypatch.setattr("dlvision.gan.runs.train",
+                        lambda *a, **k: returned.append(train(*a, **k)) or returned[-1])
     first = trained_run(TINY, blobs, progress=False)
+    # The run just trained comes back as train returned it (no trip through the cache's form),
+    # and in the same state as a cached one: eval mode, on the CPU.
+    assert first is returned[0] and not first.generator.training
+    assert all(v.device.type == "cpu" for v in first.generators[3].values())
     path = run_path(TINY, blobs)
     assert path.exists() and not path.with_name(path.stem + ".checkpoint.pt").exists()
 
@@ -160,7 +167,8 @@ def test_a_run_is_trained_once_then_read(blobs, monkeypatch):
     monkeypatch.setattr("dlvision.gan.runs.train", no_training)
     again = trained_run(TINY, blobs, progress=False)
     assert same_weights(first.generator, again.generator) and first.history == again.history
-    assert torch.equal(first.samples[3], again.samples[3])
+    assert torch.equal(first.samples[3], again.samples[3]) and not again.generator.training
+    assert all(torch.equal(v, again.generators[3][k]) for k, v in first.generators[3].items())
     assert run_path(TINY.with_(beta1=0.9), blobs) != path
 
 

@@ -117,13 +117,15 @@ def trained_run(config: GANConfig, data: Dataset, *, progress: bool = True) -> R
     interrupted training) and cached. Networks in eval mode, on the CPU."""
     path = run_path(config, data)
     checkpoint = path.with_name(path.stem + ".checkpoint.pt")
+    trained: list[Run] = []  # the run trained now, if it was not cached
 
     def build() -> dict:
-        return run_state(train(config, data, checkpoint=checkpoint, progress=progress))
+        trained.append(train(config, data, checkpoint=checkpoint, progress=progress))
+        return run_state(trained[0])
 
-    state, _ = load_or_build(path, build, what="cached GAN run")
+    state, cached = load_or_build(path, build, what="cached GAN run")
     checkpoint.unlink(missing_ok=True)
-    return run_from_checkpoint(state)
+    return run_from_checkpoint(state) if cached else trained[0]
 
 
 def _call_in_worker(task: Callable[[], object], data_dir: str) -> None:
