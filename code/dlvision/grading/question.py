@@ -77,6 +77,12 @@ def keywords(*names: str) -> Callable[[Any, Case], Any]:
     return apply
 
 
+def symptom(says: str | Feedback, shows: Callable[..., bool]) -> Callable[..., Any]:
+    """A mistake told by what the answer returned: ``says`` when ``shows(expected, got,
+    *case.args)`` is true (see ``Question.mistakes``)."""
+    return lambda *seen: says if shows(*seen) else None
+
+
 @dataclass(frozen=True)
 class Question:
     """One graded question of an exercise notebook.
@@ -95,7 +101,9 @@ class Question:
         finds a problem, the first of ``mistakes`` whose ``variant(*case.args)`` the answer
         matches (by the same comparison) names it: ``(says, variant)``, ``says`` a text or a
         ``Feedback`` added to the problem; a ``None`` variant matches any answer (what to say
-        when no named mistake fits).
+        when no named mistake fits). A mistake may instead be a symptom, a function
+        ``(expected, got, *case.args)`` that returns what to say when ``got`` shows it, else
+        None (e.g. values all in [0, 1]: not normalized).
     compare : for a question that needs more than that: ``compare(case, got)`` returns None
         when ``got`` is right for ``case``, else what is wrong: a short text in words (what
         was expected, what came back), or a ``Feedback`` when it also says how to fix it in
@@ -129,7 +137,8 @@ class Question:
     reference: Callable[..., Any] | None = None
     tolerance: float | tuple[float, float] = 1e-5
     compare_with: Callable[[Any, Any], str | Feedback | None] | None = None
-    mistakes: tuple[tuple[str | Feedback, Callable[..., Any] | None], ...] = ()
+    mistakes: tuple[tuple[str | Feedback, Callable[..., Any] | None] | Callable[..., Any],
+                    ...] = ()
     compare: Callable[[Case, Any], str | Feedback | None] | None = None
     apply: Callable[[Any, Case], Any] = call
     refuses: tuple[Callable[..., Any] | type, ...] = ()
@@ -146,13 +155,20 @@ class Question:
         if self.compare is not None:
             return self.compare(case, got)
         same = self.compare_with or self._within_tolerance
-        problem = same(self.reference(*case.args), got)
+        expected = self.reference(*case.args)
+        problem = same(expected, got)
         if problem is None:
             return None
-        for says, variant in self.mistakes:
-            if variant is None or same(variant(*case.args), got) is None:
-                if isinstance(says, Feedback):
-                    return Feedback(f"{problem}\n{says.mistake}", says.fix)
+        for mistake in self.mistakes:
+            if callable(mistake):  # a symptom
+                says = mistake(expected, got, *case.args)
+            else:
+                says, variant = mistake
+                if variant is not None and same(variant(*case.args), got) is not None:
+                    says = None
+            if isinstance(says, Feedback):
+                return Feedback(f"{problem}\n{says.mistake}", says.fix)
+            if says is not None:
                 return f"{problem}\n{says}"
         return problem
 

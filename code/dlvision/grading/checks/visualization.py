@@ -47,7 +47,7 @@ from ...visualize import (
     smoothgrad,
 )
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question, call, keywords
+from ..question import Case, Feedback, Part, Question, call, keywords, symptom
 
 N_CLASSES = 5
 
@@ -137,6 +137,27 @@ def _ran_close(expected: torch.Tensor, got: Any) -> str | None:
     return problem if problem is not None else _close(expected, output)
 
 
+def _stepped(expected: torch.Tensor, got: Any) -> torch.Tensor | None:
+    """The answer's image, as float32, when it is a float tensor of the expected shape and the
+    network was left alone; else None (the comparison already said what is wrong)."""
+    output = None if not isinstance(got, dict) or got.get("weights_changed") else got["output"]
+    if isinstance(output, torch.Tensor) and output.shape == expected.shape and \
+            output.is_floating_point():
+        return output.float()
+    return None
+
+
+def _wrong_length(default_lr: float, fix: str) -> Callable[..., Feedback | None]:
+    """A step whose L2 length is not lr (a case's last argument; ``default_lr`` when None)."""
+    def says(expected, got, model, x, *rest) -> Feedback | None:
+        stepped, lr = _stepped(expected, got), default_lr if rest[-1] is None else rest[-1]
+        length = None if stepped is None else float((stepped - x).norm())
+        if length is None or abs(length - lr) <= 1e-3 * lr:
+            return None
+        return Feedback(f"your step has L2 length {length:.4g}, not lr = {lr:g}", fix)
+    return says
+
+
 def _score_gradient(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
                     training: bool = False, of: str = "score") -> torch.Tensor:
     """∂ f_y / ∂x per image, on a copy of the network in the given mode, with f the score, the
@@ -222,30 +243,16 @@ def _fooling_step_cases() -> list[Case]:
     ]
 
 
-def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
-    model, x, target, lr = case.args
-    lr = 1.0 if lr is None else lr
-    stepped, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = fooling_step(model, x, target, lr=lr)  # (1, 3, H, W)
-    problem = _close(expected, stepped)
-    if problem is None or not isinstance(stepped, torch.Tensor) or \
-            stepped.shape != expected.shape or not stepped.is_floating_point():
-        return problem
-    step = stepped.float() - x
-    length = float(step.norm())
-    if abs(length - lr) > 1e-3 * lr:
-        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
-                        "divide the gradient by its L2 norm, g / g.norm()")
-    if float((step * (expected - x)).sum()) < 0:
-        return Feedback(f"{problem}\nyour step goes against the gradient, which lowers the "
-                        "target's score", "this is an ascent, x + lr * g / ‖g‖")
-    # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
+def _on_the_loss(model: nn.Module, x: torch.Tensor, target: int, lr: float | None
+                 ) -> torch.Tensor:
+    """The step along the gradient of log p, which has the direction of p's (for feedback)."""
     g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
-    if _close(x + lr * g / g.norm(), stepped) is None:
-        problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
-    return problem
+    return x + (1.0 if lr is None else lr) * g / g.norm()
+
+
+def _downhill(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor, *_) -> bool:
+    stepped = _stepped(expected, got)
+    return stepped is not None and float(((stepped - x) * (expected - x)).sum()) < 0
 
 
 FOOLING_STEP = Question(
@@ -254,7 +261,14 @@ FOOLING_STEP = Question(
     points=2,
     title="One fooling step: x + lr · g / ‖g‖₂, g the gradient of the target's score",
     cases=_fooling_step_cases,
-    compare=_compare_fooling_step,
+    reference=lambda model, x, target, lr: fooling_step(model, x, target, **_given(lr=lr)),
+    compare_with=_ran_close,
+    mistakes=(
+        _wrong_length(1.0, "divide the gradient by its L2 norm, g / g.norm()"),
+        symptom(Feedback("your step goes against the gradient, which lowers the target's "
+                         "score", "this is an ascent, x + lr * g / ‖g‖"), _downhill),
+        (SOFTMAX.format(what="softmax probability (or the loss)"), _on_the_loss),
+    ),
     hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
@@ -364,45 +378,33 @@ def _class_step_cases() -> list[Case]:
     ]
 
 
-def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
-    model, x, target, l2_reg, lr = case.args
-    l2_reg, lr = 1e-3 if l2_reg is None else l2_reg, 5.0 if lr is None else lr
-    stepped, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = class_visualization_step(model, x, target, l2_reg=l2_reg, lr=lr)
-    problem = _close(expected, stepped)
-    if problem is None or not isinstance(stepped, torch.Tensor) or \
-            stepped.shape != expected.shape or not stepped.is_floating_point():
-        return problem
-    length = float((stepped.float() - x).norm())
-    if abs(length - lr) > 1e-3 * lr:
-        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
-                        "divide the gradient by its L2 norm")
+def _lowers_objective(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor,
+                      target: int, l2_reg: float | None, lr: float | None) -> bool:
+    stepped = _stepped(expected, got)
+    l2_reg = 1e-3 if l2_reg is None else l2_reg
 
     def objective(image: torch.Tensor) -> float:
         with torch.no_grad():
             return float(model(image)[0, target] - l2_reg * image.pow(2).sum())
 
-    if objective(stepped.float()) < objective(x) < objective(expected):
-        return (f"{problem}\nyour step lowers score − λ‖x‖²: it is a gradient *ascent*, "
-                "x + lr · g / ‖g‖")
-    penalty = ("the objective is the target's score minus l2_reg times the *squared* L2 norm "
-               "of the image")
-    for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
-                      class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
-                      _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
-        if _close(candidate, stepped) is None:
-            return Feedback(f"{problem}\n{penalty}", "x.pow(2).sum()")
-    return problem
+    return stepped is not None and objective(stepped) < objective(x) < objective(expected)
 
 
-def _step_with_norm_penalty(model: nn.Module, x: torch.Tensor, target: int, *, l2_reg: float,
-                            lr: float) -> torch.Tensor:
-    """The ascent step with λ‖x‖ instead of λ‖x‖² (for feedback)."""
-    x = x.clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(model(x)[0, target] - l2_reg * x.norm(), x)
-    return x.detach() + lr * gradient / gradient.norm()
+def _step_with_penalty(weight: float = 1.0, squared: bool = True) -> Callable[..., torch.Tensor]:
+    """The ascent step with ``weight`` · l2_reg, and λ‖x‖ unless ``squared`` (for feedback)."""
+    def step(model: nn.Module, x: torch.Tensor, target: int, l2_reg: float | None,
+             lr: float | None) -> torch.Tensor:
+        l2_reg, lr = weight * (1e-3 if l2_reg is None else l2_reg), 5.0 if lr is None else lr
+        if squared:
+            return class_visualization_step(model, x, target, l2_reg=l2_reg, lr=lr)
+        x = x.clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(x)[0, target] - l2_reg * x.norm(), x)
+        return x.detach() + lr * gradient / gradient.norm()
+    return step
+
+
+PENALTY = Feedback("the objective is the target's score minus l2_reg times the *squared* L2 "
+                   "norm of the image", "x.pow(2).sum()")
 
 
 CLASS_VISUALIZATION_STEP = Question(
@@ -411,7 +413,17 @@ CLASS_VISUALIZATION_STEP = Question(
     points=2,
     title="One step of gradient ascent on score_target(x) − λ‖x‖², normalized to length lr",
     cases=_class_step_cases,
-    compare=_compare_class_step,
+    reference=lambda model, x, target, l2_reg, lr: class_visualization_step(
+        model, x, target, **_given(l2_reg=l2_reg, lr=lr)),
+    compare_with=_ran_close,
+    mistakes=(
+        _wrong_length(5.0, "divide the gradient by its L2 norm"),
+        symptom("your step lowers score − λ‖x‖²: it is a gradient *ascent*, x + lr · g / ‖g‖",
+                _lowers_objective),
+        (PENALTY, _step_with_penalty(weight=0.0)),
+        (PENALTY, _step_with_penalty(weight=-1.0)),
+        (PENALTY, _step_with_penalty(squared=False)),
+    ),
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
     apply=_ran(keywords("l2_reg", "lr")),
