@@ -323,29 +323,26 @@ def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float =
     return path
 
 
-def _compare_fooling_image(case: Case, got: Any) -> str | None:
-    model, x, target, lr, max_iter = case.args
-    lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
-    image, problem = _output(got)
-    if problem is not None:
-        return problem
-    path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter)
-    expected, steps = path[-1], len(path) - 1
-    problem = _close(expected, image)
-    if problem is None:
+def _steps_taken(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor,
+                 target: int, lr: float | None, max_iter: int | None) -> str | None:
+    """How many steps the loop takes, and which image of the course's path came back."""
+    image, complaint = _output(got)
+    if complaint is not None:
         return None
-    done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
-    problem += f"\nthe loop takes {steps} step(s) before {done}"
+    lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
     path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
+    steps = len(path) - 1 - max_iter
+    done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
+    says = f"the loop takes {steps} step(s) before {done}"
     for i, candidate in enumerate(path):
         if i != steps and _close(candidate, image) is None:
             more = "fewer" if i < steps else "more"
-            return (f"{problem}; your image is the one after {i} step(s), {more} than that: "
+            return (f"{says}; your image is the one after {i} step(s), {more} than that: "
                     "check the prediction before each step, step while it is not the target, "
                     "and stop at max_iter")
     if _close(expected - x, image) is None:
-        return f"{problem}; you returned the change x_fooled - x: return the fooled image"
-    return problem
+        return f"{says}; you returned the change x_fooled - x: return the fooled image"
+    return says
 
 
 FOOLING_IMAGE = Question(
@@ -354,7 +351,10 @@ FOOLING_IMAGE = Question(
     points=2,
     title="A fooling image: fooling steps until the network predicts the target (≤ max_iter)",
     cases=_fooling_image_cases,
-    compare=_compare_fooling_image,
+    reference=lambda model, x, target, lr, max_iter: _fooling_path(
+        model, x, target, **_given(lr=lr, max_iter=max_iter))[-1],
+    compare_with=_ran_close,
+    mistakes=(_steps_taken,),
     hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
