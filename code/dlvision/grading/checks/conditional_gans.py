@@ -27,15 +27,9 @@ from torch import nn
 
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
+from ..compare import describe
 from ..question import Case, Feedback, Part, Question, keywords
-from .gans import (
-    generator_apply,
-    layer_text,
-    not_a_module,
-    output_differs,
-    run_generator,
-    set_weights,
-)
+from . import gans
 
 N_CLASSES = 10
 
@@ -128,21 +122,23 @@ def _inputs(nz: int, labels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tenso
 
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, labels = case.args
-    if (problem := not_a_module(got, "CDCGANGenerator")) is not None:
-        return problem
-    expected = run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
+    if not isinstance(got, dict) or "module" in got:
+        what = got.get("module") if isinstance(got, dict) else describe(got)
+        return f"CDCGANGenerator(...) should build an nn.Module, got {what}"
+    expected = gans.run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc),
+                                  *_inputs(nz, labels))
     have, want = sorted(map(tuple, got["convolutions"])), sorted(expected["convolutions"])
     if have != want:
         missing = [layer for layer in want if layer not in have]
         extra = [layer for layer in have if layer not in want]
         problem = (f"your transposed convolutions are not the course's: expected "
-                   f"{', '.join(map(layer_text, missing))}; got instead "
-                   f"{', '.join(map(layer_text, extra)) or 'nothing'}")
+                   f"{', '.join(map(gans.layer_text, missing))}; got instead "
+                   f"{', '.join(map(gans.layer_text, extra)) or 'nothing'}")
         if any(layer[0] == N_CLASSES and layer[1] != 2 * ngf for layer in extra):
             problem += ("\nthe label's branch has as many channels as the noise's, 2·ngf: "
                         "the two are concatenated into 4·ngf")
         return problem
-    if (differs := output_differs(expected, got)) is None:
+    if (differs := gans.output_differs(expected, got)) is None:
         return None
     mode, output, problem = differs
     if isinstance(output, torch.Tensor) and output.is_floating_point() and \
@@ -168,7 +164,7 @@ CONDITIONAL_GENERATOR = Question(
          "then ConvTranspose2d(4·ngf, 2·ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(2·ngf, ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(ngf, nc, 4, 2, 1), tanh.",
-    apply=generator_apply(lambda nz, ngf, nc, labels: _inputs(nz, labels)),
+    apply=gans.generator_apply(lambda nz, ngf, nc, labels: _inputs(nz, labels)),
     refuses=(ConditionalGenerator, one_hot, label_maps),
 )
 
@@ -182,7 +178,7 @@ def tiny_generator(seed: int) -> ConditionalGenerator:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G = ConditionalGenerator(nz=8, ngf=4, nc=1)
-    set_weights(G)
+    gans.set_weights(G)
     return G.train()
 
 

@@ -288,14 +288,6 @@ def generator_apply(inputs: Callable[..., tuple[torch.Tensor, ...]]
     return apply
 
 
-def not_a_module(got: Any, name: str) -> str | None:
-    """What is wrong when the class ``name`` built no ``nn.Module``; None when it built one."""
-    if isinstance(got, dict) and "module" not in got:
-        return None
-    what = got.get("module") if isinstance(got, dict) else describe(got)
-    return f"{name}(...) should build an nn.Module, got {what}"
-
-
 def output_differs(expected: dict[str, Any], got: dict[str, Any]) -> tuple[str, Any, str] | None:
     """The first mode (training, then eval) in which a generator's output, with the course's
     weights, is not the reference's: the mode, the output and what is wrong; else None."""
@@ -319,8 +311,9 @@ def layer_text(layer: tuple[int, ...]) -> str:
 
 
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
-    if (problem := not_a_module(got, "DCGANGenerator")) is not None:
-        return problem
+    if not isinstance(got, dict) or "module" in got:
+        what = got.get("module") if isinstance(got, dict) else describe(got)
+        return f"DCGANGenerator(...) should build an nn.Module, got {what}"
     expected = _expected_generator(*case.args)
     want, have = expected["convolutions"], got["convolutions"]
     if len(have) != len(want):
@@ -571,5 +564,4 @@ PART = Part(
     questions=(DISCRIMINATOR_LOSS, GENERATOR_LOSS, GENERATOR, TRAINING_STEP),
 )
 
-__all__ = ["PART", "generator_apply", "not_a_module", "output_differs", "run_generator",
-           "set_weights"]
+__all__ = ["PART", "generator_apply", "output_differs", "run_generator", "set_weights"]
