@@ -96,13 +96,9 @@ def _images(shape: tuple[int, ...], seed: int, scale: float = 1.0) -> torch.Tens
     return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
-def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in model.state_dict().items()}
-
-
 def _run(model: nn.Module, call) -> dict[str, Any]:
     """``call()``'s result, and whether it changed the network's weights or statistics."""
-    before = _weights(model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     output = call()
     after = model.state_dict()
     changed = any(not torch.equal(value, after[name]) for name, value in before.items())
