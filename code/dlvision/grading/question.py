@@ -110,22 +110,17 @@ class Question:
         code. Given instead of ``reference``.
     apply : how an answer is tried on a case (``call`` by default; a class question would build
         the object and run it). Its result is what ``compare`` receives.
-    refuses : what the package offers that computes what the question asks the student to
-        write: its functions (the reference and any other ``dlvision`` function that does the
-        same, e.g. ``(normalize,)`` imported from ``dlvision.data``), its classes as a whole
-        (``Generator``: building it, inheriting from it, any of its methods), and the check's
-        own reference. While the answer runs on the check's inputs, calling one of them raises
-        ``ReferenceRefused`` ("write this yourself; `dlvision.data.normalize` is the reference
-        the grader uses"), however it was reached (an import, ``importlib``, ``getattr``,
-        ``sys.modules``), so that the answer is the student's own; torch, torchvision and
-        scikit-learn stay allowed. Building the inputs and judging still use them. A function
-        must be plain Python (or decorate one); a new part declares its own in one line,
-        ``refuses=(saliency_map,)``.
-    uses : the answers to other questions of the part that this answer calls by name (e.g.
-        ``training_step`` calls the notebook's ``discriminator_loss``): name -> the course's
-        version, put in their place in the answer's globals while it is checked, so that a
-        mistake in one answer costs its own points only (see ``observe.substituting``). A
-        version must not be among ``refuses``: the checks keep private ones for that.
+    refuses : the package's functions and classes that compute what the question asks the
+        student to write (the reference, any other ``dlvision`` function that does the same,
+        the check's own reference). While the answer runs on the check's inputs, calling one
+        raises ``ReferenceRefused`` ("write this yourself"), however it was reached (see
+        ``observe.refusing``: plain Python functions, or decorated ones, and whole classes);
+        torch, torchvision and scikit-learn stay allowed. A new part declares its own in one
+        line, ``refuses=(saliency_map,)``.
+    uses : the other answers of the part that this one calls by name (``training_step`` calls
+        the notebook's ``discriminator_loss``): name -> the course's version, put in their place
+        while it is checked (``observe.substituting``), so that a mistake in one answer costs
+        its own points only. A version must not be among ``refuses``.
     """
 
     id: str
