@@ -730,6 +730,22 @@ def test_a_declared_question_may_say_what_to_do_when_no_mistake_matches():
     assert question.judge(case, torch.tensor([2.0, 4.0, 6.0])) is None
 
 
+def test_a_declared_question_names_a_symptom_of_what_came_back():
+    from dlvision.grading.question import Feedback, symptom
+
+    question = _declared(reference=lambda x: 2 * x, mistakes=(
+        symptom("your values are all negative", lambda want, got, x: bool((got < 0).all())),
+        lambda want, got, x: Feedback(f"off by {float((got - want).mean()):g}", "2 * x")
+        if bool((got - want == (got - want)[0]).all()) else None,
+    ))
+    (case,) = question.cases()
+    assert question.judge(case, -torch.ones(3)).endswith("\nyour values are all negative")
+    shifted = question.judge(case, torch.tensor([3.0, 5.0, 7.0]))
+    assert shifted.mistake.endswith("\noff by 1") and shifted.fix == "2 * x"
+    assert "\n" not in question.judge(case, torch.tensor([0.0, 4.0, 7.0]))  # neither shows
+    assert question.judge(case, torch.tensor([2.0, 4.0, 6.0])) is None
+
+
 def test_a_question_has_a_reference_or_a_compare():
     with pytest.raises(ValueError, match="either reference or compare"):
         _declared()

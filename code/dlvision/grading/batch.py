@@ -39,8 +39,8 @@ from typing import Any
 
 import dlvision
 
-from .question import FULL, CheckResult
-from .report import CellRun, Report
+from .question import FULL, TIMEOUT, CheckResult
+from .report import NOT_RUN, CellRun, Report
 
 # The status of a submission in grades.csv, best first. Only the first three have points.
 GRADED = "graded"
@@ -269,9 +269,6 @@ def cacheable(report: Report) -> bool:
     """Whether a grade depends on the submission alone: not when a time limit cut a cell, the
     notebook or an answer short, since that also depends on how busy the machine was. Such a
     grade is run again by the next batch."""
-    from .question import TIMEOUT
-    from .report import NOT_RUN
-
     return (all(r.status != TIMEOUT for r in report.results)
             and all(c.status not in ("timeout", NOT_RUN) for c in report.cells))
 
@@ -279,7 +276,7 @@ def cacheable(report: Report) -> bool:
 def status_of(report: Report) -> tuple[str, str]:
     """The status of a graded submission, and why, from the cells its report lists."""
     died = [c for c in report.cells if c.status == "kernel died"]
-    not_run = [c for c in report.cells if c.status == "not run"]
+    not_run = [c for c in report.cells if c.status == NOT_RUN]
     if not_run:
         return DEADLINE_REACHED, (f"the deadline was reached before cell {not_run[0].index}: "
                                   f"{len(not_run)} code cells were not run")
@@ -324,6 +321,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
     from .runner import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NotANotebookError, read_notebook
 
     started = time.monotonic()
+    progress = progress or (lambda sub: None)
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     deadline = DEFAULT_DEADLINE if deadline is None else deadline
     jobs = jobs or os.cpu_count() or 1
@@ -364,15 +362,13 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
     waiting: dict[str, list[Submission]] = {}  # cache key → submissions with those bytes
     for sub in submissions:
         if sub.status:
-            if progress:
-                progress(sub)
+            progress(sub)
             continue
         key = cache_key(sub.sha256, batch_part, timeout, deadline, fingerprint)
         report = read_cached(cache / f"{key}.json")
         if report is not None:
             _finish(sub, report, cached=True)
-            if progress:
-                progress(sub)
+            progress(sub)
         else:
             waiting.setdefault(key, []).append(sub)
 
@@ -386,8 +382,7 @@ def grade_batch(paths: Sequence[str | Path], out: str | Path, *, part: str | Non
                                                         "run the batch again")
             else:
                 _finish(sub, report_from_dict(data), cached=False)
-            if progress:
-                progress(sub)
+            progress(sub)
 
     def arguments(key: str) -> tuple:
         first = waiting[key][0]

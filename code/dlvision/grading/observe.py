@@ -191,15 +191,6 @@ def substituting(answer: Any, versions: Mapping[str, Callable[..., Any]]) -> Ite
         namespace.update(saved)
 
 
-def _snapshot(args: tuple[Any, ...]) -> list[torch.Tensor | None]:
-    return [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
-
-
-def _unchanged(before: list[torch.Tensor | None], args: tuple[Any, ...]) -> bool:
-    return all(b is None or (a.shape == b.shape and torch.equal(a, b))
-               for a, b in zip(args, before, strict=True))
-
-
 def observe(question: Question, answer: Any) -> dict[str, Any]:
     """Try ``answer`` on every case of ``question``; stop at the first exception.
 
@@ -219,7 +210,8 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
             substituting(answer, question.uses) as substituted:
         torch.manual_seed(0)
         for case in question.cases():
-            before = _snapshot(case.args)
+            before = [a.detach().clone() if isinstance(a, torch.Tensor) else None
+                      for a in case.args]
             try:
                 with refusing(question.refuses):
                     got = question.apply(answer, case)
@@ -232,8 +224,9 @@ def observe(question: Question, answer: Any) -> dict[str, Any]:
             except (Exception, SystemExit) as err:  # the student's bug, reported, not raised
                 observations.append({"error": f"{type(err).__name__}: {err}"})
                 break
-            observations.append({"output": to_data(got),
-                                 "modified_input": not _unchanged(before, case.args)})
+            unchanged = all(b is None or (a.shape == b.shape and torch.equal(a, b))
+                            for a, b in zip(case.args, before, strict=True))
+            observations.append({"output": to_data(got), "modified_input": not unchanged})
     return {"cases": observations, "substituted": substituted}
 
 

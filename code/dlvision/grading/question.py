@@ -77,6 +77,12 @@ def keywords(*names: str) -> Callable[[Any, Case], Any]:
     return apply
 
 
+def symptom(says: str | Feedback, shows: Callable[..., bool]) -> Callable[..., Any]:
+    """A mistake told by what the answer returned: ``says`` when ``shows(expected, got,
+    *case.args)`` is true (see ``Question.mistakes``)."""
+    return lambda *seen: says if shows(*seen) else None
+
+
 @dataclass(frozen=True)
 class Question:
     """One graded question of an exercise notebook.
@@ -95,29 +101,26 @@ class Question:
         finds a problem, the first of ``mistakes`` whose ``variant(*case.args)`` the answer
         matches (by the same comparison) names it: ``(says, variant)``, ``says`` a text or a
         ``Feedback`` added to the problem; a ``None`` variant matches any answer (what to say
-        when no named mistake fits).
+        when no named mistake fits). A mistake may instead be a symptom, a function
+        ``(expected, got, *case.args)`` that returns what to say when ``got`` shows it, else
+        None (e.g. values all in [0, 1]: not normalized).
     compare : for a question that needs more than that: ``compare(case, got)`` returns None
         when ``got`` is right for ``case``, else what is wrong: a short text in words (what
         was expected, what came back), or a ``Feedback`` when it also says how to fix it in
         code. Given instead of ``reference``.
     apply : how an answer is tried on a case (``call`` by default; a class question would build
         the object and run it). Its result is what ``compare`` receives.
-    refuses : what the package offers that computes what the question asks the student to
-        write: its functions (the reference and any other ``dlvision`` function that does the
-        same, e.g. ``(normalize,)`` imported from ``dlvision.data``), its classes as a whole
-        (``Generator``: building it, inheriting from it, any of its methods), and the check's
-        own reference. While the answer runs on the check's inputs, calling one of them raises
-        ``ReferenceRefused`` ("write this yourself; `dlvision.data.normalize` is the reference
-        the grader uses"), however it was reached (an import, ``importlib``, ``getattr``,
-        ``sys.modules``), so that the answer is the student's own; torch, torchvision and
-        scikit-learn stay allowed. Building the inputs and judging still use them. A function
-        must be plain Python (or decorate one); a new part declares its own in one line,
-        ``refuses=(saliency_map,)``.
-    uses : the answers to other questions of the part that this answer calls by name (e.g.
-        ``training_step`` calls the notebook's ``discriminator_loss``): name -> the course's
-        version, put in their place in the answer's globals while it is checked, so that a
-        mistake in one answer costs its own points only (see ``observe.substituting``). A
-        version must not be among ``refuses``: the checks keep private ones for that.
+    refuses : the package's functions and classes that compute what the question asks the
+        student to write (the reference, any other ``dlvision`` function that does the same,
+        the check's own reference). While the answer runs on the check's inputs, calling one
+        raises ``ReferenceRefused`` ("write this yourself"), however it was reached (see
+        ``observe.refusing``: plain Python functions, or decorated ones, and whole classes);
+        torch, torchvision and scikit-learn stay allowed. A new part declares its own in one
+        line, ``refuses=(saliency_map,)``.
+    uses : the other answers of the part that this one calls by name (``training_step`` calls
+        the notebook's ``discriminator_loss``): name -> the course's version, put in their place
+        while it is checked (``observe.substituting``), so that a mistake in one answer costs
+        its own points only. A version must not be among ``refuses``.
     """
 
     id: str
@@ -129,7 +132,8 @@ class Question:
     reference: Callable[..., Any] | None = None
     tolerance: float | tuple[float, float] = 1e-5
     compare_with: Callable[[Any, Any], str | Feedback | None] | None = None
-    mistakes: tuple[tuple[str | Feedback, Callable[..., Any] | None], ...] = ()
+    mistakes: tuple[tuple[str | Feedback, Callable[..., Any] | None] | Callable[..., Any],
+                    ...] = ()
     compare: Callable[[Case, Any], str | Feedback | None] | None = None
     apply: Callable[[Any, Case], Any] = call
     refuses: tuple[Callable[..., Any] | type, ...] = ()
@@ -146,13 +150,20 @@ class Question:
         if self.compare is not None:
             return self.compare(case, got)
         same = self.compare_with or self._within_tolerance
-        problem = same(self.reference(*case.args), got)
+        expected = self.reference(*case.args)
+        problem = same(expected, got)
         if problem is None:
             return None
-        for says, variant in self.mistakes:
-            if variant is None or same(variant(*case.args), got) is None:
-                if isinstance(says, Feedback):
-                    return Feedback(f"{problem}\n{says.mistake}", says.fix)
+        for mistake in self.mistakes:
+            if callable(mistake):  # a symptom
+                says = mistake(expected, got, *case.args)
+            else:
+                says, variant = mistake
+                if variant is not None and same(variant(*case.args), got) is not None:
+                    says = None
+            if isinstance(says, Feedback):
+                return Feedback(f"{problem}\n{says.mistake}", says.fix)
+            if says is not None:
                 return f"{problem}\n{says}"
         return problem
 

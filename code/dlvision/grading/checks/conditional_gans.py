@@ -27,9 +27,9 @@ from torch import nn
 
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
 from ...gan.runs import interpolate, sample
-from ..compare import compare_tensors, describe
+from ..compare import describe
 from ..question import Case, Feedback, Part, Question, keywords
-from .gans import layer_text, run_generator, set_weights
+from . import gans
 
 N_CLASSES = 10
 
@@ -120,49 +120,36 @@ def _inputs(nz: int, labels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tenso
     return z, F.one_hot(torch.tensor(labels), N_CLASSES).float()  # not one_hot: refused here
 
 
-def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
-    nz, ngf, nc, labels = case.args
-    model = answer(nz=nz, ngf=ngf, nc=nc)
-    if not isinstance(model, nn.Module):
-        return {"module": describe(model)}
-    return run_generator(model, *_inputs(nz, labels))
-
-
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
     nz, ngf, nc, labels = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
         return f"CDCGANGenerator(...) should build an nn.Module, got {what}"
-    expected = run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc), *_inputs(nz, labels))
+    expected = gans.run_generator(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc),
+                                  *_inputs(nz, labels))
     have, want = sorted(map(tuple, got["convolutions"])), sorted(expected["convolutions"])
     if have != want:
         missing = [layer for layer in want if layer not in have]
         extra = [layer for layer in have if layer not in want]
         problem = (f"your transposed convolutions are not the course's: expected "
-                   f"{', '.join(map(layer_text, missing))}; got instead "
-                   f"{', '.join(map(layer_text, extra)) or 'nothing'}")
+                   f"{', '.join(map(gans.layer_text, missing))}; got instead "
+                   f"{', '.join(map(gans.layer_text, extra)) or 'nothing'}")
         if any(layer[0] == N_CLASSES and layer[1] != 2 * ngf for layer in extra):
             problem += ("\nthe label's branch has as many channels as the noise's, 2·ngf: "
                         "the two are concatenated into 4·ngf")
         return problem
-    for mode in ("train", "eval"):
-        problem = compare_tensors(expected[mode], got[mode], atol=1e-5, rtol=1e-4)
-        if problem is None:
-            continue
-        problem = (f"with the same weights as the course's generator, your output in {mode} "
-                   f"mode differs: {problem}")
-        output = got[mode]
-        if isinstance(output, torch.Tensor) and output.is_floating_point() and \
-                output.abs().max() > 1:
-            problem += "\nthe images must be in [-1, 1]: end with a tanh"
-        elif mode == "train":
-            return Feedback(f"{problem}\ncheck the order of the concatenation (the noise's "
-                            "maps first, then the label's, along the channels), the batch "
-                            "norms (after every transposed convolution but the last) and the "
-                            "activations (ReLU, and tanh at the end)",
-                            "torch.cat([h_z, h_y], dim=1)")
-        return problem
-    return None
+    if (differs := gans.output_differs(expected, got)) is None:
+        return None
+    mode, output, problem = differs
+    if isinstance(output, torch.Tensor) and output.is_floating_point() and \
+            output.abs().max() > 1:
+        return problem + "\nthe images must be in [-1, 1]: end with a tanh"
+    if mode == "train":
+        return Feedback(f"{problem}\ncheck the order of the concatenation (the noise's maps "
+                        "first, then the label's, along the channels), the batch norms (after "
+                        "every transposed convolution but the last) and the activations (ReLU, "
+                        "and tanh at the end)", "torch.cat([h_z, h_y], dim=1)")
+    return problem
 
 
 CONDITIONAL_GENERATOR = Question(
@@ -177,7 +164,7 @@ CONDITIONAL_GENERATOR = Question(
          "then ConvTranspose2d(4·ngf, 2·ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(2·ngf, ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(ngf, nc, 4, 2, 1), tanh.",
-    apply=_apply_generator,
+    apply=gans.generator_apply(lambda nz, ngf, nc, labels: _inputs(nz, labels)),
     refuses=(ConditionalGenerator, one_hot, label_maps),
 )
 
@@ -191,7 +178,7 @@ def tiny_generator(seed: int) -> ConditionalGenerator:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G = ConditionalGenerator(nz=8, ngf=4, nc=1)
-    set_weights(G)
+    gans.set_weights(G)
     return G.train()
 
 

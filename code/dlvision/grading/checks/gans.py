@@ -275,12 +275,28 @@ def run_generator(model: nn.Module, *inputs: torch.Tensor) -> dict[str, Any]:
     return observed
 
 
-def _apply_generator(answer: Any, case: Case) -> dict[str, Any]:
-    nz, ngf, nc, n = case.args
-    model = answer(nz=nz, ngf=ngf, nc=nc)
-    if not isinstance(model, nn.Module):
-        return {"module": describe(model)}
-    return run_generator(model, _noise(nz, n))
+def generator_apply(inputs: Callable[..., tuple[torch.Tensor, ...]]
+                    ) -> Callable[[Any, Case], dict[str, Any]]:
+    """An ``apply`` for a generator class: build ``answer(nz=, ngf=, nc=)`` from a case's first
+    three arguments, then ``run_generator`` it on ``inputs(*case.args)``."""
+    def apply(answer: Any, case: Case) -> dict[str, Any]:
+        nz, ngf, nc = case.args[:3]
+        model = answer(nz=nz, ngf=ngf, nc=nc)
+        if not isinstance(model, nn.Module):
+            return {"module": describe(model)}
+        return run_generator(model, *inputs(*case.args))
+    return apply
+
+
+def output_differs(expected: dict[str, Any], got: dict[str, Any]) -> tuple[str, Any, str] | None:
+    """The first mode (training, then eval) in which a generator's output, with the course's
+    weights, is not the reference's: the mode, the output and what is wrong; else None."""
+    for mode in ("train", "eval"):
+        problem = compare_tensors(expected[mode], got[mode], atol=1e-5, rtol=1e-4)
+        if problem is not None:
+            return mode, got[mode], ("with the same weights as the course's generator, your "
+                                     f"output in {mode} mode differs: {problem}")
+    return None
 
 
 def _expected_generator(nz: int, ngf: int, nc: int, n: int) -> dict[str, Any]:
@@ -295,11 +311,10 @@ def layer_text(layer: tuple[int, ...]) -> str:
 
 
 def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
-    nz, ngf, nc, n = case.args
     if not isinstance(got, dict) or "module" in got:
         what = got.get("module") if isinstance(got, dict) else describe(got)
         return f"DCGANGenerator(...) should build an nn.Module, got {what}"
-    expected = _expected_generator(nz, ngf, nc, n)
+    expected = _expected_generator(*case.args)
     want, have = expected["convolutions"], got["convolutions"]
     if len(have) != len(want):
         return (f"your generator has {len(have)} transposed convolution(s); the course's has "
@@ -320,24 +335,18 @@ def _compare_generator(case: Case, got: Any) -> str | Feedback | None:
         return (f"the maps after each transposed convolution are {got['shapes']}; expected "
                 f"{expected['shapes']}: the forward pass must apply the layers in order, to "
                 "noise of shape (N, nz, 1, 1)")
-    for mode in ("train", "eval"):
-        output = got[mode]
-        problem = compare_tensors(expected[mode], output, atol=1e-5, rtol=1e-4)
-        if problem is None:
-            continue
-        problem = (f"with the same weights as the course's generator, your output in {mode} "
-                   f"mode differs: {problem}")
-        if isinstance(output, torch.Tensor) and output.is_floating_point() and (
-                output.abs().max() > 1):
-            return Feedback(f"{problem}\nthe images must be in [-1, 1]", "end with a tanh")
-        if isinstance(output, torch.Tensor) and output.is_floating_point() and (
-                output.min() >= 0):
-            return Feedback(f"{problem}\nthe images are all ≥ 0", "the last activation is "
-                            "tanh, for [-1, 1] (the data's range), not a sigmoid or a ReLU")
-        return Feedback(f"{problem}\ncheck the order in each block (transposed convolution, "
-                        "batch norm, ReLU) and the activations", "ReLU in the hidden blocks, "
-                        "tanh at the end")
-    return None
+    if (differs := output_differs(expected, got)) is None:
+        return None
+    _, output, problem = differs
+    if isinstance(output, torch.Tensor) and output.is_floating_point() and (
+            output.abs().max() > 1):
+        return Feedback(f"{problem}\nthe images must be in [-1, 1]", "end with a tanh")
+    if isinstance(output, torch.Tensor) and output.is_floating_point() and output.min() >= 0:
+        return Feedback(f"{problem}\nthe images are all ≥ 0", "the last activation is "
+                        "tanh, for [-1, 1] (the data's range), not a sigmoid or a ReLU")
+    return Feedback(f"{problem}\ncheck the order in each block (transposed convolution, "
+                    "batch norm, ReLU) and the activations", "ReLU in the hidden blocks, "
+                    "tanh at the end")
 
 
 GENERATOR = Question(
@@ -350,7 +359,7 @@ GENERATOR = Question(
     hint="Four nn.ConvTranspose2d, all bias=False: (nz, 4·ngf, 4, 1, 0), (4·ngf, 2·ngf, 4, 2, "
          "1), (2·ngf, ngf, 4, 2, 1), (ngf, nc, 4, 2, 1); BatchNorm2d then ReLU after each but "
          "the last, tanh after the last.",
-    apply=_apply_generator,
+    apply=generator_apply(lambda nz, ngf, nc, n: (_noise(nz, n),)),
     refuses=(Generator,),
 )
 
@@ -555,4 +564,4 @@ PART = Part(
     questions=(DISCRIMINATOR_LOSS, GENERATOR_LOSS, GENERATOR, TRAINING_STEP),
 )
 
-__all__ = ["PART", "run_generator", "set_weights"]
+__all__ = ["PART", "generator_apply", "output_differs", "run_generator", "set_weights"]

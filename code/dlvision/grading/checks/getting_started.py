@@ -139,21 +139,18 @@ def _parameter_cases() -> list[Case]:
     ]
 
 
-def _compare_parameters(case: Case, got: Any) -> str | Feedback | None:
-    (model,) = case.args
-    expected = parameters_per_layer(model)
-    problem = compare_counts(expected, got)
-    if problem is None or not isinstance(got, dict):
-        return problem
+def _own_parameters_missed(expected: dict[str, int], got: Any, model: nn.Module
+                           ) -> Feedback | None:
+    """A container with parameters of its own left out: only the leaves were counted."""
     modules = dict(model.named_modules())
-    for name in expected.keys() - got.keys():
+    for name in expected.keys() - got.keys() if isinstance(got, dict) else ():
         if next(modules[name].children(), None) is not None:  # a container with its own
             own = [n for n, _ in modules[name].named_parameters(recurse=False)]
-            return Feedback(f"{problem}\n`{name}` has children and also parameters of its "
-                            f"own ({', '.join(own)}: {expected[name]} values)", "count the own "
+            return Feedback(f"`{name}` has children and also parameters of its own "
+                            f"({', '.join(own)}: {expected[name]} values)", "count the own "
                             "parameters of every module, module.parameters(recurse=False), not "
                             "of the leaves only")
-    return problem
+    return None
 
 
 PARAMETERS_PER_LAYER = Question(
@@ -162,7 +159,9 @@ PARAMETERS_PER_LAYER = Question(
     points=2,
     title="Parameters per layer of a network, as a dict name → count",
     cases=_parameter_cases,
-    compare=_compare_parameters,
+    reference=parameters_per_layer,
+    compare_with=compare_counts,
+    mistakes=(_own_parameters_missed,),
     hint="walk model.named_modules() and count the elements (numel) of each module's own "
          "parameters, module.parameters(recurse=False): weights, biases and any other, frozen "
          "or not, but not buffers. A module with children can hold parameters of its own too: "

@@ -42,7 +42,7 @@ from ...transfer import (
     svm_accuracy,
 )
 from ..compare import as_tensors, compare_tensors, describe, number, pair
-from ..question import Case, Feedback, Part, Question, keywords
+from ..question import Case, Feedback, Part, Question, keywords, symptom
 
 # --- shared helpers ---------------------------------------------------------------------------
 
@@ -128,25 +128,19 @@ def _apply_extractor(answer: Any, case: Case) -> dict[str, Any]:
     return {"module": True, "training": extractor.training, "output": output}
 
 
-def _compare_extractor(case: Case, got: Any) -> str | Feedback | None:
-    vgg, images = case.args
+@torch.no_grad()
+def _relu7_features(vgg: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    return truncate(vgg, "relu7").eval()(images)  # (N, hidden)
+
+
+def _same_features(expected: torch.Tensor, got: Any) -> str | None:
     if not isinstance(got, dict) or "module" not in got:  # never: _apply_extractor made it
         return f"expected an nn.Module, got {describe(got)}"
     if not got["module"]:
         return (f"`relu7_extractor(vgg)` must return an nn.Module (a network that maps images "
                 f"to relu7 activations), got {describe(got['returned'])}")
-    reference = truncate(vgg, "relu7").eval()
-    with torch.no_grad():
-        expected = reference(images)  # (N, hidden)
     problem = compare_tensors(expected, got["output"], atol=1e-5, rtol=1e-4)
-    if problem is None:
-        return None
-    problem = f"the extractor's output on the images: {problem}"
-    if got.get("training"):
-        return Feedback(f"{problem}\nthe module you returned is in training mode: dropout "
-                        "zeroes random units and batch norm uses each batch's statistics",
-                        "call .eval() on it")
-    return problem
+    return None if problem is None else f"the extractor's output on the images: {problem}"
 
 
 RELU7_EXTRACTOR = Question(
@@ -155,7 +149,11 @@ RELU7_EXTRACTOR = Question(
     points=2,
     title="VGG16 cut after relu7, in eval mode: images (N, 3, H, W) -> features (N, 4096)",
     cases=_extractor_cases,
-    compare=_compare_extractor,
+    reference=_relu7_features,
+    compare_with=_same_features,
+    mistakes=(symptom(Feedback("the module you returned is in training mode: dropout zeroes "
+                               "random units and batch norm uses each batch's statistics",
+                               "call .eval() on it"), lambda e, got, *_: got.get("training")),),
     hint="keep vgg.features, vgg.avgpool, a flatten, then vgg.classifier up to and including "
          "the ReLU after fc7 (the first five modules: fc6, relu6, drop6, fc7, relu7), and "
          "return the result in eval mode.",
@@ -194,17 +192,9 @@ def _preprocess_cases() -> list[Case]:
 PREPROCESS_ATOL = 0.04
 
 
-def _compare_preprocess(case: Case, got: Any) -> str | None:
-    image, size = case.args
-    expected = preprocess(image, size=224 if size is None else size)  # (3, size, size)
-    problem = compare_tensors(expected, got, atol=PREPROCESS_ATOL, rtol=0)
-    if problem is None or not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-        return problem
-    if got.is_floating_point() and got.min() >= 0 and got.max() <= 1:
-        problem += "\nyour values are all in [0, 1]: they were not ImageNet-normalized"
-    elif got.is_floating_point() and got.abs().max() > 20:
-        problem += "\nyour values are far too large: scale the pixels to [0, 1] first"
-    return problem
+def _floats_shaped(expected: torch.Tensor, got: Any) -> bool:
+    return isinstance(got, torch.Tensor) and got.shape == expected.shape and \
+        got.is_floating_point()
 
 
 PREPROCESS_GREY = Question(
@@ -213,7 +203,14 @@ PREPROCESS_GREY = Question(
     points=2,
     title="A grey image (PIL or (1, H, W)) as VGG16's input (3, size, size), ImageNet-normalized",
     cases=_preprocess_cases,
-    compare=_compare_preprocess,
+    reference=lambda image, size: preprocess(image, size=224 if size is None else size),
+    tolerance=(PREPROCESS_ATOL, 0),
+    mistakes=(
+        symptom("your values are all in [0, 1]: they were not ImageNet-normalized",
+                lambda e, got, *_: _floats_shaped(e, got) and got.min() >= 0 and got.max() <= 1),
+        symptom("your values are far too large: scale the pixels to [0, 1] first",
+                lambda e, got, *_: _floats_shaped(e, got) and got.abs().max() > 20),
+    ),
     hint="PIL image -> TF.to_tensor (1, H, W) in [0, 1]; TF.resize(x, [size, size], "
          "antialias=True) (bilinear, no crop, aspect ratio not kept); repeat the channel 3 "
          "times; TF.normalize with IMAGENET_MEAN and IMAGENET_STD.",

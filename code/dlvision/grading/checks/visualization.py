@@ -47,7 +47,7 @@ from ...visualize import (
     smoothgrad,
 )
 from ..compare import compare_tensors, describe
-from ..question import Case, Feedback, Part, Question, call, keywords
+from ..question import Case, Feedback, Part, Question, call, keywords, symptom
 
 N_CLASSES = 5
 
@@ -96,13 +96,9 @@ def _images(shape: tuple[int, ...], seed: int, scale: float = 1.0) -> torch.Tens
     return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
-def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in model.state_dict().items()}
-
-
 def _run(model: nn.Module, call) -> dict[str, Any]:
     """``call()``'s result, and whether it changed the network's weights or statistics."""
-    before = _weights(model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     output = call()
     after = model.state_dict()
     changed = any(not torch.equal(value, after[name]) for name, value in before.items())
@@ -135,6 +131,27 @@ def _ran_close(expected: torch.Tensor, got: Any) -> str | None:
     """``_close`` on the output that ``_run`` recorded, after its complaint about the network."""
     output, problem = _output(got)
     return problem if problem is not None else _close(expected, output)
+
+
+def _stepped(expected: torch.Tensor, got: Any) -> torch.Tensor | None:
+    """The answer's image, as float32, when it is a float tensor of the expected shape and the
+    network was left alone; else None (the comparison already said what is wrong)."""
+    output = None if not isinstance(got, dict) or got.get("weights_changed") else got["output"]
+    if isinstance(output, torch.Tensor) and output.shape == expected.shape and \
+            output.is_floating_point():
+        return output.float()
+    return None
+
+
+def _wrong_length(default_lr: float, fix: str) -> Callable[..., Feedback | None]:
+    """A step whose L2 length is not lr (a case's last argument; ``default_lr`` when None)."""
+    def says(expected, got, model, x, *rest) -> Feedback | None:
+        stepped, lr = _stepped(expected, got), default_lr if rest[-1] is None else rest[-1]
+        length = None if stepped is None else float((stepped - x).norm())
+        if length is None or abs(length - lr) <= 1e-3 * lr:
+            return None
+        return Feedback(f"your step has L2 length {length:.4g}, not lr = {lr:g}", fix)
+    return says
 
 
 def _score_gradient(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
@@ -222,30 +239,16 @@ def _fooling_step_cases() -> list[Case]:
     ]
 
 
-def _compare_fooling_step(case: Case, got: Any) -> str | Feedback | None:
-    model, x, target, lr = case.args
-    lr = 1.0 if lr is None else lr
-    stepped, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = fooling_step(model, x, target, lr=lr)  # (1, 3, H, W)
-    problem = _close(expected, stepped)
-    if problem is None or not isinstance(stepped, torch.Tensor) or \
-            stepped.shape != expected.shape or not stepped.is_floating_point():
-        return problem
-    step = stepped.float() - x
-    length = float(step.norm())
-    if abs(length - lr) > 1e-3 * lr:
-        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
-                        "divide the gradient by its L2 norm, g / g.norm()")
-    if float((step * (expected - x)).sum()) < 0:
-        return Feedback(f"{problem}\nyour step goes against the gradient, which lowers the "
-                        "target's score", "this is an ascent, x + lr * g / ‖g‖")
-    # Normalized, the gradients of p and of log p (minus the loss) have the same direction.
+def _on_the_loss(model: nn.Module, x: torch.Tensor, target: int, lr: float | None
+                 ) -> torch.Tensor:
+    """The step along the gradient of log p, which has the direction of p's (for feedback)."""
     g = _score_gradient(model, x, torch.tensor([target]), of="log-probability")
-    if _close(x + lr * g / g.norm(), stepped) is None:
-        problem += "\n" + SOFTMAX.format(what="softmax probability (or the loss)")
-    return problem
+    return x + (1.0 if lr is None else lr) * g / g.norm()
+
+
+def _downhill(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor, *_) -> bool:
+    stepped = _stepped(expected, got)
+    return stepped is not None and float(((stepped - x) * (expected - x)).sum()) < 0
 
 
 FOOLING_STEP = Question(
@@ -254,7 +257,14 @@ FOOLING_STEP = Question(
     points=2,
     title="One fooling step: x + lr · g / ‖g‖₂, g the gradient of the target's score",
     cases=_fooling_step_cases,
-    compare=_compare_fooling_step,
+    reference=lambda model, x, target, lr: fooling_step(model, x, target, **_given(lr=lr)),
+    compare_with=_ran_close,
+    mistakes=(
+        _wrong_length(1.0, "divide the gradient by its L2 norm, g / g.norm()"),
+        symptom(Feedback("your step goes against the gradient, which lowers the target's "
+                         "score", "this is an ascent, x + lr * g / ‖g‖"), _downhill),
+        (SOFTMAX.format(what="softmax probability (or the loss)"), _on_the_loss),
+    ),
     hint="x = x.clone().requires_grad_(); score = model(x)[0, target] (before the softmax); "
          "g = torch.autograd.grad(score, x)[0] (or score.backward(); g = x.grad); return "
          "x.detach() + lr * g / g.norm().",
@@ -309,29 +319,26 @@ def _fooling_path(model: nn.Module, x: torch.Tensor, target: int, *, lr: float =
     return path
 
 
-def _compare_fooling_image(case: Case, got: Any) -> str | None:
-    model, x, target, lr, max_iter = case.args
-    lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
-    image, problem = _output(got)
-    if problem is not None:
-        return problem
-    path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter)
-    expected, steps = path[-1], len(path) - 1
-    problem = _close(expected, image)
-    if problem is None:
+def _steps_taken(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor,
+                 target: int, lr: float | None, max_iter: int | None) -> str | None:
+    """How many steps the loop takes, and which image of the course's path came back."""
+    image, complaint = _output(got)
+    if complaint is not None:
         return None
-    done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
-    problem += f"\nthe loop takes {steps} step(s) before {done}"
+    lr, max_iter = 1.0 if lr is None else lr, 100 if max_iter is None else max_iter
     path = _fooling_path(model, x, target, lr=lr, max_iter=max_iter, extra=max_iter)
+    steps = len(path) - 1 - max_iter
+    done = "the network predicts the target" if steps < max_iter else f"max_iter = {max_iter}"
+    says = f"the loop takes {steps} step(s) before {done}"
     for i, candidate in enumerate(path):
         if i != steps and _close(candidate, image) is None:
             more = "fewer" if i < steps else "more"
-            return (f"{problem}; your image is the one after {i} step(s), {more} than that: "
+            return (f"{says}; your image is the one after {i} step(s), {more} than that: "
                     "check the prediction before each step, step while it is not the target, "
                     "and stop at max_iter")
     if _close(expected - x, image) is None:
-        return f"{problem}; you returned the change x_fooled - x: return the fooled image"
-    return problem
+        return f"{says}; you returned the change x_fooled - x: return the fooled image"
+    return says
 
 
 FOOLING_IMAGE = Question(
@@ -340,7 +347,10 @@ FOOLING_IMAGE = Question(
     points=2,
     title="A fooling image: fooling steps until the network predicts the target (≤ max_iter)",
     cases=_fooling_image_cases,
-    compare=_compare_fooling_image,
+    reference=lambda model, x, target, lr, max_iter: _fooling_path(
+        model, x, target, **_given(lr=lr, max_iter=max_iter))[-1],
+    compare_with=_ran_close,
+    mistakes=(_steps_taken,),
     hint="x_fool = x.clone(); for _ in range(max_iter): if model(x_fool).argmax(1) == target: "
          "break; x_fool = fooling_step(model, x_fool, target, lr=lr); return x_fool (the image "
          "the network already predicts as the target comes back unchanged).",
@@ -364,45 +374,33 @@ def _class_step_cases() -> list[Case]:
     ]
 
 
-def _compare_class_step(case: Case, got: Any) -> str | Feedback | None:
-    model, x, target, l2_reg, lr = case.args
-    l2_reg, lr = 1e-3 if l2_reg is None else l2_reg, 5.0 if lr is None else lr
-    stepped, problem = _output(got)
-    if problem is not None:
-        return problem
-    expected = class_visualization_step(model, x, target, l2_reg=l2_reg, lr=lr)
-    problem = _close(expected, stepped)
-    if problem is None or not isinstance(stepped, torch.Tensor) or \
-            stepped.shape != expected.shape or not stepped.is_floating_point():
-        return problem
-    length = float((stepped.float() - x).norm())
-    if abs(length - lr) > 1e-3 * lr:
-        return Feedback(f"{problem}\nyour step has L2 length {length:.4g}, not lr = {lr:g}",
-                        "divide the gradient by its L2 norm")
+def _lowers_objective(expected: torch.Tensor, got: Any, model: nn.Module, x: torch.Tensor,
+                      target: int, l2_reg: float | None, lr: float | None) -> bool:
+    stepped = _stepped(expected, got)
+    l2_reg = 1e-3 if l2_reg is None else l2_reg
 
     def objective(image: torch.Tensor) -> float:
         with torch.no_grad():
             return float(model(image)[0, target] - l2_reg * image.pow(2).sum())
 
-    if objective(stepped.float()) < objective(x) < objective(expected):
-        return (f"{problem}\nyour step lowers score − λ‖x‖²: it is a gradient *ascent*, "
-                "x + lr · g / ‖g‖")
-    penalty = ("the objective is the target's score minus l2_reg times the *squared* L2 norm "
-               "of the image")
-    for candidate in (class_visualization_step(model, x, target, l2_reg=0.0, lr=lr),
-                      class_visualization_step(model, x, target, l2_reg=-l2_reg, lr=lr),
-                      _step_with_norm_penalty(model, x, target, l2_reg=l2_reg, lr=lr)):
-        if _close(candidate, stepped) is None:
-            return Feedback(f"{problem}\n{penalty}", "x.pow(2).sum()")
-    return problem
+    return stepped is not None and objective(stepped) < objective(x) < objective(expected)
 
 
-def _step_with_norm_penalty(model: nn.Module, x: torch.Tensor, target: int, *, l2_reg: float,
-                            lr: float) -> torch.Tensor:
-    """The ascent step with λ‖x‖ instead of λ‖x‖² (for feedback)."""
-    x = x.clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(model(x)[0, target] - l2_reg * x.norm(), x)
-    return x.detach() + lr * gradient / gradient.norm()
+def _step_with_penalty(weight: float = 1.0, squared: bool = True) -> Callable[..., torch.Tensor]:
+    """The ascent step with ``weight`` · l2_reg, and λ‖x‖ unless ``squared`` (for feedback)."""
+    def step(model: nn.Module, x: torch.Tensor, target: int, l2_reg: float | None,
+             lr: float | None) -> torch.Tensor:
+        l2_reg, lr = weight * (1e-3 if l2_reg is None else l2_reg), 5.0 if lr is None else lr
+        if squared:
+            return class_visualization_step(model, x, target, l2_reg=l2_reg, lr=lr)
+        x = x.clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(x)[0, target] - l2_reg * x.norm(), x)
+        return x.detach() + lr * gradient / gradient.norm()
+    return step
+
+
+PENALTY = Feedback("the objective is the target's score minus l2_reg times the *squared* L2 "
+                   "norm of the image", "x.pow(2).sum()")
 
 
 CLASS_VISUALIZATION_STEP = Question(
@@ -411,7 +409,17 @@ CLASS_VISUALIZATION_STEP = Question(
     points=2,
     title="One step of gradient ascent on score_target(x) − λ‖x‖², normalized to length lr",
     cases=_class_step_cases,
-    compare=_compare_class_step,
+    reference=lambda model, x, target, l2_reg, lr: class_visualization_step(
+        model, x, target, **_given(l2_reg=l2_reg, lr=lr)),
+    compare_with=_ran_close,
+    mistakes=(
+        _wrong_length(5.0, "divide the gradient by its L2 norm"),
+        symptom("your step lowers score − λ‖x‖²: it is a gradient *ascent*, x + lr · g / ‖g‖",
+                _lowers_objective),
+        (PENALTY, _step_with_penalty(weight=0.0)),
+        (PENALTY, _step_with_penalty(weight=-1.0)),
+        (PENALTY, _step_with_penalty(squared=False)),
+    ),
     hint="x = x.clone().requires_grad_(); L = model(x)[0, target] - l2_reg * x.pow(2).sum(); "
          "g = torch.autograd.grad(L, x)[0]; return x.detach() + lr * g / g.norm().",
     apply=_ran(keywords("l2_reg", "lr")),
