@@ -350,17 +350,18 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
                  "conditional": labels is not None, "code": _judging_code()}
 
     @cache  # loaded only if a step is not cached yet, then once for all steps
-    def judge_and_reference() -> tuple[DigitJudge, torch.Tensor, torch.Tensor, torch.Tensor,
-                                       torch.Tensor]:
+    def judge_and_reference() -> tuple[DigitJudge, torch.Tensor, torch.Tensor]:
         judge = digit_judge(profile=prof, progress=False)[0]
         images, reference_labels = _in_memory(test)
-        train_images, train_labels = _in_memory(train)
-        return (judge, _batched(judge.features, images), reference_labels,
-                _batched(judge.features, train_images), train_labels)
+        return judge, _batched(judge.features, images), reference_labels
+
+    @cache  # an unconditional run's only: once for all steps
+    def training_features() -> tuple[torch.Tensor, torch.Tensor]:
+        images, train_labels = _in_memory(train)
+        return _batched(judge_and_reference()[0].features, images), train_labels
 
     def judge_step(step: int) -> dict[str, float]:
-        judge, reference, reference_labels, train_features, train_labels = \
-            judge_and_reference()
+        judge, reference, reference_labels = judge_and_reference()
         samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
         if samples.shape[-1] > 32:  # a run at 64×64 (Q5): averaged down to the judge's size
             samples = F.avg_pool2d(samples, samples.shape[-1] // 32)
@@ -369,6 +370,7 @@ def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: i
         verdict = judgement.summary()
         if labels is None:
             # The distance that real training digits in these shares would get.
+            train_features, train_labels = training_features()
             kept = in_shares(train_labels, judgement.shares, n=n)
             verdict["shares_frechet"] = frechet_distance(train_features[kept], reference)
         else:
