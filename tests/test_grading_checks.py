@@ -712,22 +712,22 @@ def test_a_declared_question_compares_with_its_reference_and_names_the_mistake()
         ("you squared x", lambda x: x * x),
     ))
     (case,) = question.cases()
-    assert question.judge(case, torch.tensor([2.05, 4.0, 6.0])) is None  # within tolerance
-    problem = question.judge(case, torch.tensor([3.0, 6.0, 9.0]))
+    assert question.decide(case, torch.tensor([2.05, 4.0, 6.0])) is None  # within tolerance
+    problem = question.decide(case, torch.tensor([3.0, 6.0, 9.0]))
     assert isinstance(problem, Feedback) and problem.fix == "2 * x"
     assert problem.mistake.startswith("3 of 3 values are wrong")
     assert problem.mistake.endswith("\nyou tripled x")
-    assert question.judge(case, torch.tensor([1.0, 4.0, 9.0])).endswith("\nyou squared x")
-    assert question.judge(case, torch.zeros(3)).startswith("3 of 3 values are wrong")
-    assert "\n" not in question.judge(case, torch.zeros(3))  # no mistake matches: none named
+    assert question.decide(case, torch.tensor([1.0, 4.0, 9.0])).endswith("\nyou squared x")
+    assert question.decide(case, torch.zeros(3)).startswith("3 of 3 values are wrong")
+    assert "\n" not in question.decide(case, torch.zeros(3))  # no mistake matches: none named
 
 
 def test_a_declared_question_may_say_what_to_do_when_no_mistake_matches():
     question = _declared(reference=lambda x: 2 * x, mistakes=(("row by row", None),),
                          compare_with=lambda want, got: None if torch.equal(want, got) else "no")
     (case,) = question.cases()
-    assert question.judge(case, torch.zeros(3)) == "no\nrow by row"
-    assert question.judge(case, torch.tensor([2.0, 4.0, 6.0])) is None
+    assert question.decide(case, torch.zeros(3)) == "no\nrow by row"
+    assert question.decide(case, torch.tensor([2.0, 4.0, 6.0])) is None
 
 
 def test_a_declared_question_names_a_symptom_of_what_came_back():
@@ -739,11 +739,11 @@ def test_a_declared_question_names_a_symptom_of_what_came_back():
         if bool((got - want == (got - want)[0]).all()) else None,
     ))
     (case,) = question.cases()
-    assert question.judge(case, -torch.ones(3)).endswith("\nyour values are all negative")
-    shifted = question.judge(case, torch.tensor([3.0, 5.0, 7.0]))
+    assert question.decide(case, -torch.ones(3)).endswith("\nyour values are all negative")
+    shifted = question.decide(case, torch.tensor([3.0, 5.0, 7.0]))
     assert shifted.mistake.endswith("\noff by 1") and shifted.fix == "2 * x"
-    assert "\n" not in question.judge(case, torch.tensor([0.0, 4.0, 7.0]))  # neither shows
-    assert question.judge(case, torch.tensor([2.0, 4.0, 6.0])) is None
+    assert "\n" not in question.decide(case, torch.tensor([0.0, 4.0, 7.0]))  # neither shows
+    assert question.decide(case, torch.tensor([2.0, 4.0, 6.0])) is None
 
 
 def test_a_question_has_a_reference_or_a_compare():

@@ -68,7 +68,7 @@ def _verdict(question: Question, observation: dict[str, Any]) -> CheckResult:
             if "error" in obs:
                 return result(question, ERROR,
                               f"`{name}` raised {obs['error']}\non input: {case.description}")
-            problem = question.judge(case, obs["output"])
+            problem = question.decide(case, obs["output"])
             if problem is None and obs.get("modified_input"):
                 problem = MODIFIED_INPUT
             if problem is not None:

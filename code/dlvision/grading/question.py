@@ -95,7 +95,7 @@ class Question:
         twice, in the process that runs the answer and in the one that decides.
     hint : one or two sentences shown with a wrong answer (the full feedback only: it spells
         out the answer).
-    reference : the right output, ``reference(*case.args)``. A declared question judges with
+    reference : the right output, ``reference(*case.args)``. A declared question is decided with
         it: ``compare_with(expected, got)`` (by default ``compare_tensors`` within
         ``tolerance``, an absolute and relative tolerance, or one number for both); when that
         finds a problem, the first of ``mistakes`` whose ``variant(*case.args)`` the answer
@@ -145,7 +145,7 @@ class Question:
         if (self.compare is None) == (self.reference is None):
             raise ValueError(f"question {self.id!r}: give either reference or compare")
 
-    def judge(self, case: Case, got: Any) -> str | Feedback | None:
+    def decide(self, case: Case, got: Any) -> str | Feedback | None:
         """None when ``got`` is right for ``case``, else what is wrong (see ``compare``)."""
         if self.compare is not None:
             return self.compare(case, got)

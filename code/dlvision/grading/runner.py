@@ -9,7 +9,7 @@ After every cell, each name the exercise asks for that the cell defined, changed
 saved: a *version* of the answer, serialized in the kernel with cloudpickle. So what a later
 cell does (kill the kernel, ``exit``, hang, redefine or delete the answer) never loses an answer
 written before it. A sandbox process then tries the versions of each answer on the checks'
-inputs, newest first, until one passes, and the grader judges what they returned (see the trust
+inputs, newest first, until one passes, and the grader decides on what they returned (see the trust
 model in ``dlvision/grading/__init__.py``); the feedback names a later cell that replaced or
 deleted the answer graded. The file itself is only ever read.
 """
