@@ -322,6 +322,31 @@ def test_the_real_baseline_judges_unseen_real_digits_against_the_training_ones(m
     assert real["frechet"] < judge_digits(noise, judge=judge, reference=train.images).frechet / 5
 
 
+def test_real_digits_counted_like_samples_are_further_apart_than_all_of_them(monkeypatch):
+    """The floor of ``n`` samples' distance: ``n`` real training digits at random against the
+    test digits, as judge_run measures samples; fewer digits, noisier statistics, a larger
+    distance (an untrained judge: the mechanics)."""
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import real_digits, real_frechet_at
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, {}))
+    train, test = real_digits("train", profile="mini"), real_digits("test", profile="mini")
+    every = real_frechet_at(len(train), draws=3, profile="mini")
+    whole = judge_digits(train.images, judge=judge, reference=test.images).frechet
+    # All the training digits, in another order each draw: the same sets, the same distance.
+    assert every["low"] == pytest.approx(whole, rel=1e-6)
+    assert every["high"] == pytest.approx(whole, rel=1e-6)
+    few = real_frechet_at(50, draws=5, profile="mini")
+    assert few == real_frechet_at(50, draws=5, profile="mini")  # draw k from seed k
+    assert few["n"] == 50 and few["low"] < few["median"] < few["high"]
+    assert few["low"] > whole
+    with pytest.raises(ValueError, match="training digits"):
+        real_frechet_at(len(train) + 1, profile="mini")
+
+
 def test_real_digits_in_a_gan_s_shares_are_taken_class_by_class_without_repeats():
     from dlvision.gan.judge import in_shares
 

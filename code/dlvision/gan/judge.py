@@ -16,6 +16,7 @@ when G ignores its noise and draws one image per digit).
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from . import runs
 from .runs import sample
 from .training import random_shift
 
+# How many samples of a GAN ``judge_run`` judges at each step, by default.
+SAMPLES = 1000
 # The code that builds and trains the judge: editing it trains the judge again.
 _JUDGE_CODE = (__name__, "dlvision.models.training")
 
@@ -252,7 +255,30 @@ def real_baseline(*, profile: str | Profile | None = None) -> dict[str, float]:
     return judge_digits(test, judge=judge, reference=train).summary()
 
 
-def in_shares(labels: torch.Tensor, shares: torch.Tensor, *, n: int = 1000) -> torch.Tensor:
+def real_frechet_at(n: int = SAMPLES, *, draws: int = 11, profile: str | Profile | None = None
+                    ) -> dict[str, float]:
+    """The Fréchet distance of real digits at a GAN's sample count: ``n`` real training digits
+    drawn at random (none twice; draw k from seed k) against the real test digits, exactly as
+    ``judge_run`` measures ``n`` samples. The distance of a smaller set is larger (its mean and
+    covariance are noisier), so this, not ``real_baseline``'s distance of all the training
+    digits, is the floor that ``n`` samples can reach. Returns "median", "low" and "high" over
+    ``draws`` draws, and "n"."""
+    prof = current(profile)
+    judge = digit_judge(profile=prof, progress=False)[0]
+    train, _ = _in_memory(real_digits("train", profile=prof))
+    test, _ = _in_memory(real_digits("test", profile=prof))
+    if not 2 <= n <= len(train):
+        raise ValueError(f"n must be between 2 and the {len(train)} training digits, got {n}")
+    train_features, test_features = _batched(judge.features, train), _batched(judge.features, test)
+    distances = sorted(
+        frechet_distance(train_features[torch.randperm(
+            len(train), generator=torch.Generator().manual_seed(k))[:n]], test_features)
+        for k in range(draws))
+    return {"median": statistics.median(distances), "low": distances[0],
+            "high": distances[-1], "n": n}
+
+
+def in_shares(labels: torch.Tensor, shares: torch.Tensor, *, n: int = SAMPLES) -> torch.Tensor:
     """Indices of real digits taken class by class in ``shares`` (10,): the first of each class
     in ``labels`` (M,), as many in all as the rarest needed class allows without taking a digit
     twice (at most ``n``). Real digits in a GAN's shares are as far from the real test digits
@@ -328,7 +354,7 @@ def _each_step(run, steps: Sequence[int] | None, judged_by: dict[str, Any], judg
     return verdicts
 
 
-def judge_run(run, *, n: int = 1000, steps: Sequence[int] | None = None, seed: int = 1,
+def judge_run(run, *, n: int = SAMPLES, steps: Sequence[int] | None = None, seed: int = 1,
               profile: str | Profile | None = None) -> dict[int, dict[str, float]]:
     """What the judge makes of ``n`` samples of a run's generator at each kept step.
 
@@ -471,6 +497,7 @@ def _default_network() -> nn.Module:
     return pretrained("squeezenet1_1")
 
 
-__all__ = ["DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
+__all__ = ["SAMPLES", "DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
            "judge_face_run", "judge_images", "judge_path", "judge_run", "label_accuracy",
-           "mean_pairwise_distance", "real_baseline", "real_digits", "within_label_spread"]
+           "mean_pairwise_distance", "real_baseline", "real_digits", "real_frechet_at",
+           "within_label_spread"]
