@@ -247,3 +247,74 @@ def test_a_class_of_broken_files_gets_a_row_each_and_no_kernel(capsys, tmp_path,
         "ann.html", "ann.md", "bob.html", "bob.md", "cy.html", "cy.md"]
     assert "No submission was graded." in (out / "summary.md").read_text(encoding="utf-8")
     assert {p: p.read_bytes() for p in broken_class.iterdir()} == before
+
+
+@pytest.fixture
+def untrained_judge(monkeypatch):
+    """The judge's mechanics without training it: an untrained judge, seeded."""
+    import torch
+
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import DigitJudge
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    record = {"test_accuracy": 0.5, "n_test": 359}
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, record))
+    return judge
+
+
+def test_judge_reads_the_real_test_digits_as_the_real_column(capsys, tmp_path,
+                                                             untrained_judge):
+    """The test digits themselves, as if a GAN had drawn them: the same shares and confidence
+    as the real column, at Fréchet distance 0; at 64×64 (each pixel twice), the same numbers;
+    with labels, the share read as the digit asked for."""
+    import json
+
+    import torch
+
+    from dlvision.gan.judge import real_digits
+
+    test = real_digits("test", profile="mini")
+    images, labels = test.images.numpy(), test.targets.numpy()
+    np.savez(tmp_path / "real.npz", images=images)
+    assert main(["judge", str(tmp_path / "real.npz"), "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "359 digits judged in the mini profile" in out and "shares: 0:" in out
+    numbers = json.loads((tmp_path / "r.json").read_text())
+    real = numbers["real"]
+    for name in ("classes_drawn", "largest_share", "smallest_share"):
+        assert numbers[name] == real[name]
+    assert numbers["mean_confidence"] == pytest.approx(real["mean_confidence"], rel=1e-5)
+    assert abs(numbers["frechet"]) < 1e-3 * real["frechet"]
+    assert numbers["real_frechet_at_n"]["n"] == 359 and sum(numbers["shares"]) == pytest.approx(1)
+
+    big = np.repeat(np.repeat(images, 2, axis=2), 2, axis=3)  # (N, 1, 64, 64)
+    np.savez(tmp_path / "big.npz", images=big, labels=labels)
+    assert main(["judge", str(tmp_path / "big.npz"), "--json", str(tmp_path / "b.json")]) == 0
+    assert "label accuracy" in capsys.readouterr().out
+    big_numbers = json.loads((tmp_path / "b.json").read_text())
+    assert big_numbers["shares"] == numbers["shares"]
+    predictions = untrained_judge(test.images).argmax(1)
+    assert big_numbers["label_accuracy"] == pytest.approx(
+        float((predictions == torch.from_numpy(labels)).float().mean()))
+
+
+def test_judge_refuses_what_it_cannot_read_and_names_the_fix(capsys, tmp_path):
+    digits = np.zeros((4, 1, 32, 32), dtype=np.float32)
+    cases = {"missing.npz": ("write one with `dlvision sample", None),
+             "labels.npz": ("has no `images` array", {"labels": np.arange(4)}),
+             "faces.npz": ("the judge reads digits", {"images": np.zeros((4, 3, 32, 32))}),
+             "bytes.npz": ("in [-1, 1]", {"images": digits + 255}),
+             "one.npz": ("at least 2", {"images": digits[:1]})}
+    for name, (says, arrays) in cases.items():
+        if arrays is not None:
+            np.savez(tmp_path / name, **arrays)
+        assert main(["judge", str(tmp_path / name)]) == 2
+        assert says in capsys.readouterr().err, name
+    np.savez(tmp_path / "whole.npz", images=digits)
+    data = (tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])  # an interrupted copy
+    assert main(["judge", str(tmp_path / "cut.npz")]) == 2
+    assert "not a readable .npz file" in capsys.readouterr().err

@@ -7,12 +7,14 @@ import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .profile import PROFILES, Profile, make_profile
 
 if TYPE_CHECKING:  # the data package loads torchvision: only `info` needs it
+    import torch
+
     from .data.files import ItemStatus
 
 
@@ -306,6 +308,93 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_samples(path: str | Path) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The digits of an .npz file from ``dlvision sample``, ready for the judge: images
+    (N, 1, 32, 32) float32 in [-1, 1] (64×64 ones averaged down, as the book does) and the
+    labels (N,) int64 they were asked to be, or None. Errors name the file and the fix."""
+    import zipfile
+
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no sample file at {path}: write one with `dlvision sample "
+                                "CHECKPOINT --n 1000 --out FILE.npz`")
+    try:
+        with np.load(path) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as err:  # not an .npz, or a cut one
+        raise ValueError(f"{path} is not a readable .npz file ({err}); write it again with "
+                         "`dlvision sample`") from None
+    if "images" not in arrays:
+        raise ValueError(f"{path} has no `images` array (it has {sorted(arrays) or 'nothing'}); "
+                         "write it with `dlvision sample`")
+    images = torch.from_numpy(arrays["images"]).float()
+    if images.ndim != 4 or images.shape[1] != 1 or images.shape[-1] % 32 or \
+            images.shape[-2] != images.shape[-1]:
+        raise ValueError(f"the judge reads digits, (N, 1, 32, 32) or (N, 1, 64, 64); {path} "
+                         f"holds images of shape {tuple(images.shape)} (faces are judged on "
+                         "the book's pages, not by this command)")
+    if len(images) < 2 or not images.isfinite().all() or images.abs().max() > 1 + 1e-4:
+        raise ValueError(f"{path}: expected at least 2 finite images in [-1, 1], got "
+                         f"{len(images)} in [{images.min():.3g}, {images.max():.3g}]")
+    if images.shape[-1] > 32:
+        images = F.avg_pool2d(images, images.shape[-1] // 32)
+    labels = arrays.get("labels")
+    return images, None if labels is None else torch.from_numpy(labels).long()
+
+
+def judge_lines(images: torch.Tensor, labels: torch.Tensor | None, profile: Profile
+                ) -> tuple[list[str], dict[str, Any]]:
+    """What ``dlvision judge`` prints of ``images`` (N, 1, 32, 32) in [-1, 1], each number
+    beside the same for real digits, and the numbers themselves."""
+    from .gan.judge import digit_judge, judge_digits, real_baseline, real_digits, real_frechet_at
+
+    judge, record = digit_judge(profile=profile, progress=False)
+    verdict = judge_digits(images, labels, judge=judge, profile=profile)
+    real = real_baseline(profile=profile)
+    n_train = len(real_digits("train", profile=profile))
+    counted = real_frechet_at(min(len(images), n_train), profile=profile)
+    numbers = {**verdict.summary(), "shares": verdict.shares.tolist(), "n": len(images),
+               "real": real, "real_frechet_at_n": counted}
+    rows = [("digits drawn (≥ 2 %)", f"{verdict.classes_drawn}", f"{real['classes_drawn']}"),
+            ("rarest digit", f"{verdict.smallest_share:.1%}", f"{real['smallest_share']:.1%}"),
+            ("most frequent digit", f"{verdict.largest_share:.1%}",
+             f"{real['largest_share']:.1%}"),
+            ("judge's confidence", f"{verdict.mean_confidence:.3f}",
+             f"{real['mean_confidence']:.3f}"),
+            ("Fréchet distance", f"{verdict.frechet:,.1f}",
+             f"{real['frechet']:.1f} (all {n_train:,} training digits); {counted['median']:.1f} "
+             f"({counted['n']:,} at random, median of 11 draws: {counted['low']:.1f} to "
+             f"{counted['high']:.1f})")]
+    if labels is not None:
+        rows.append(("label accuracy", f"{verdict.label_accuracy:.1%}", ""))
+    lines = [f"{len(images):,} digits judged in the {profile.name} profile by the digit judge "
+             f"({record['test_accuracy']:.1%} right on the {record['n_test']:,} real test "
+             "digits, which no GAN trained on)", ""]
+    lines += [f"{'':24} {'samples':>9}   real test digits"]
+    lines += [f"{name:24} {value:>9}   {real_value}" for name, value, real_value in rows]
+    lines += ["", "shares: " + "  ".join(f"{digit}: {share:.1%}"
+                                         for digit, share in enumerate(verdict.shares.tolist()))]
+    return lines, numbers
+
+
+def _judge(args: argparse.Namespace) -> int:
+    import json
+
+    from . import setup
+
+    profile = setup(args.profile)
+    images, labels = read_samples(args.samples)
+    lines, numbers = judge_lines(images, labels, profile)
+    print("\n".join(lines))
+    if args.json:
+        Path(args.json).write_text(json.dumps(numbers, indent=1))
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """A parser whose errors are one line that names the fix (argparse's own print the usage
     first), exit status 2."""
@@ -429,6 +518,22 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="samples.npz", help="the .npz file to write")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     sample.set_defaults(run=_sample)
+
+    judge = commands.add_parser(
+        "judge", help="judge digits drawn by `dlvision sample` against real digits",
+        description="Read SAMPLES (an .npz file from `dlvision sample`) and print what the "
+        "book's digit judge makes of them, each number beside the same for the real test "
+        "digits: how many of the ten digits are drawn and their shares, the judge's mean "
+        "confidence, the Fréchet distance to the real test digits in the judge's features "
+        "(real digits: all the training digits, and as many as the samples drawn at random), "
+        "and for a conditional GAN's samples the share drawn as the digit asked for. The judge "
+        "is trained on the profile's training digits on first use (seconds in mini) and cached.")
+    judge.add_argument("samples", help="the .npz file of `dlvision sample`")
+    judge.add_argument("--profile", choices=PROFILES, default=None,
+                       help="whose real digits (default: $DLVISION_PROFILE, else mini)")
+    judge.add_argument("--json", metavar="FILE", default=None,
+                       help="also write the numbers to FILE as JSON")
+    judge.set_defaults(run=_judge)
     for command in commands.choices.values():  # so that main can say which --help to read
         command.set_defaults(parser=command)
     return parser
