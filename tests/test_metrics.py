@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -102,11 +103,18 @@ def test_loss_summary_reads_the_end_of_d_s_curves_and_the_swing_of_g_s():
     # The last tenth of D's curves; a flat G loss does not swing.
     assert summary == pytest.approx({"loss_d_end": 1.0, "d_fake": 0.25, "swing": 0.0},
                                     abs=1e-12)
-    # G's loss flipping between -1 and 1 every 50 steps swings; only the second half counts.
-    wave = [0.0] * 100 + [1.0 if (i // 50) % 2 else -1.0 for i in range(100)]
-    swinging = loss_summary({**steady, "loss_g": wave, "loss_d": [1.0] * 200,
-                             "d_fake": [0.5] * 200}, 200)
-    assert 0.5 < swinging["swing"] < 1.0
+    # G's loss flipping between -1 and 1 every 25 steps swings; only the second half counts.
+    wave = [0.0] * 100 + [1.0 if (i // 25) % 2 else -1.0 for i in range(100)]
+    long = {**steady, "loss_d": [1.0] * 200, "d_fake": [0.5] * 200}
+    swinging = loss_summary({**long, "loss_g": wave}, 200)
+    assert 0.3 < swinging["swing"] < 1.0
+    # A loss that climbs steadily (a run drifting, not oscillating) does not swing.
+    climbing = loss_summary({**long, "loss_g": list(np.linspace(3.0, 4.0, 200))}, 200)
+    assert climbing["swing"] < 1e-9
+    # The same wave on a climb swings as much as the wave alone.
+    tilted = [w + c for w, c in zip(wave, np.linspace(3.0, 4.0, 200), strict=True)]
+    assert loss_summary({**long, "loss_g": tilted}, 200)["swing"] == pytest.approx(
+        swinging["swing"], rel=0.05)
     assert loss_summary(steady, 50)["loss_d_end"] == 2.0  # only the first 50 steps
     with pytest.raises(ValueError, match="between 1 and the 100 steps"):
         loss_summary(steady, 0)

@@ -291,8 +291,10 @@ def loss_summary(history: dict[str, Sequence[float]], steps: int) -> dict[str, f
     history : a run's record, one value per step of "loss_d", "loss_g" and "d_fake"
     (``dlvision.gan.training.Run.history``). Returns ``loss_d_end``, D's mean loss over the
     last tenth (near 0: D wins outright); ``d_fake``, D's mean output on generated images over
-    the last tenth; ``swing``, how much G's loss oscillates over the second half (the standard
-    deviation of its 25-step moving average: a steady run swings little).
+    the last tenth; ``swing``, how much G's loss oscillates over the second half: the standard
+    deviation of its 25-step moving average around the straight line that fits it best, so that
+    a loss that climbs or falls steadily does not count as swinging (a steady run swings
+    little).
     """
     if not 1 <= steps <= len(history["loss_d"]):
         raise ValueError(f"steps must be between 1 and the {len(history['loss_d'])} steps "
@@ -301,5 +303,8 @@ def loss_summary(history: dict[str, Sequence[float]], steps: int) -> dict[str, f
     g = np.asarray(history["loss_g"][steps // 2:steps])
     window = min(25, len(g))
     smooth = np.convolve(g, np.ones(window) / window, mode="valid")
+    if len(smooth) >= 2:  # around its trend: a steady climb or fall is not a swing
+        t = np.arange(len(smooth))
+        smooth = smooth - np.polyval(np.polyfit(t, smooth, 1), t)
     return {"loss_d_end": float(np.mean(history["loss_d"][tail])),
             "d_fake": float(np.mean(history["d_fake"][tail])), "swing": float(np.std(smooth))}
