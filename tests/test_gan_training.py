@@ -347,6 +347,57 @@ def test_real_digits_counted_like_samples_are_further_apart_than_all_of_them(mon
         real_frechet_at(len(train) + 1, profile="mini")
 
 
+def test_moved_digits_keep_their_pixels_and_bring_in_black_and_halving_keeps_only_the_coarse():
+    from dlvision.gan.judge import halved, moved
+
+    x = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    right = moved(x, 1, 0)
+    assert torch.equal(right[..., :, 1:], x[..., :, :-1])
+    assert (right[..., :, 0] == -1).all()
+    both = moved(x, 1, 1)
+    assert torch.equal(both[..., 1:, 1:], x[..., :-1, :-1]) and (both[..., 0, :] == -1).all()
+    assert torch.equal(moved(x, 0, 0), x)
+    flat = torch.full((1, 1, 32, 32), 0.25)
+    assert torch.allclose(halved(flat), flat)
+    # A one-pixel checkerboard has nothing at half the resolution but its mean.
+    board = (torch.arange(32)[:, None] + torch.arange(32)).remainder(2).float()[None, None] * 2 - 1
+    assert halved(board).abs().max() < 1e-6
+
+
+def test_samples_larger_than_the_judge_are_averaged_down_to_it():
+    from dlvision.gan.judge import at_judge_size
+
+    small = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    blocks = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # each pixel 2×2
+    assert torch.allclose(at_judge_size(blocks), small)
+    assert at_judge_size(small) is small
+    with pytest.raises(ValueError, match="multiple"):
+        at_judge_size(torch.zeros(2, 1, 48, 48))
+
+
+def test_the_scale_of_a_frechet_distance_measures_each_change_of_the_training_digits(monkeypatch):
+    """Each row: all the training digits under one change, against the test digits, measured
+    as samples are (an untrained judge: the mechanics)."""
+    import dlvision.gan.judge as judge_module
+    from dlvision.gan.judge import CHANGES, frechet_of_changes, moved, real_digits
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        judge = DigitJudge().eval()
+    monkeypatch.setattr(judge_module, "digit_judge", lambda **kwargs: (judge, {}))
+    train, test = real_digits("train", profile="mini"), real_digits("test", profile="mini")
+    rows = frechet_of_changes(profile="mini")
+    assert [r["change"] for r in rows] == list(CHANGES)
+    by_name = {r["change"]: r for r in rows}
+    as_they_are = judge_digits(train.images, judge=judge, reference=test.images)
+    assert by_name["as they are"]["frechet"] == pytest.approx(as_they_are.frechet, rel=1e-9)
+    two = judge_digits(moved(train.images, 2, 0), judge=judge, reference=test.images)
+    assert by_name["moved 2 pixels right"]["frechet"] == pytest.approx(two.frechet, rel=1e-9)
+    assert by_name["moved 2 pixels right"]["accuracy"] == pytest.approx(
+        float((two.predictions == train.targets).float().mean()))
+    assert two.frechet != pytest.approx(as_they_are.frechet, rel=1e-3)
+
+
 def test_real_digits_in_a_gan_s_shares_are_taken_class_by_class_without_repeats():
     from dlvision.gan.judge import in_shares
 

@@ -316,7 +316,8 @@ def read_samples(path: str | Path) -> tuple[torch.Tensor, torch.Tensor | None]:
 
     import numpy as np
     import torch
-    import torch.nn.functional as F
+
+    from .gan.judge import at_judge_size
 
     path = Path(path)
     if not path.is_file():
@@ -340,10 +341,8 @@ def read_samples(path: str | Path) -> tuple[torch.Tensor, torch.Tensor | None]:
     if len(images) < 2 or not images.isfinite().all() or images.abs().max() > 1 + 1e-4:
         raise ValueError(f"{path}: expected at least 2 finite images in [-1, 1], got "
                          f"{len(images)} in [{images.min():.3g}, {images.max():.3g}]")
-    if images.shape[-1] > 32:
-        images = F.avg_pool2d(images, images.shape[-1] // 32)
     labels = arrays.get("labels")
-    return images, None if labels is None else torch.from_numpy(labels).long()
+    return at_judge_size(images), None if labels is None else torch.from_numpy(labels).long()
 
 
 def judge_lines(images: torch.Tensor, labels: torch.Tensor | None, profile: Profile

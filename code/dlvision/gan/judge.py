@@ -240,6 +240,18 @@ def judge_digits(samples: torch.Tensor, labels: torch.Tensor | None = None, *,
                     labels)
 
 
+def _real_features(prof: Profile) -> tuple[DigitJudge, torch.Tensor, torch.Tensor,
+                                            torch.Tensor, torch.Tensor]:
+    """The judge; the real training digits (N, 1, 32, 32), their labels (N,) and their
+    features (N, 64); the real test digits' features (M, 64): what every reading of real
+    digits shares."""
+    judge = digit_judge(profile=prof, progress=False)[0]
+    train, train_labels = _in_memory(real_digits("train", profile=prof))
+    test, _ = _in_memory(real_digits("test", profile=prof))
+    return (judge, train, train_labels, _batched(judge.features, train),
+            _batched(judge.features, test))
+
+
 def real_baseline(*, profile: str | Profile | None = None) -> dict[str, float]:
     """What the judge makes of real digits: the numbers a GAN's samples are read against.
 
@@ -248,11 +260,8 @@ def real_baseline(*, profile: str | Profile | None = None) -> dict[str, float]:
     shares (each digit about 10 %), and the Fréchet distance between two sets of real digits,
     the floor that no generator can be expected to beat. Same keys as
     ``Judgement.summary()``."""
-    prof = current(profile)
-    judge = digit_judge(profile=prof, progress=False)[0]
-    test, _ = _in_memory(real_digits("test", profile=prof))
-    train, _ = _in_memory(real_digits("train", profile=prof))
-    return judge_digits(test, judge=judge, reference=train).summary()
+    judge, _, _, train_features, test_features = _real_features(current(profile))
+    return _verdict(judge, test_features, train_features, None).summary()
 
 
 def real_frechet_at(n: int = SAMPLES, *, draws: int = 11, profile: str | Profile | None = None
@@ -263,19 +272,62 @@ def real_frechet_at(n: int = SAMPLES, *, draws: int = 11, profile: str | Profile
     covariance are noisier), so this, not ``real_baseline``'s distance of all the training
     digits, is the floor that ``n`` samples can reach. Returns "median", "low" and "high" over
     ``draws`` draws, and "n"."""
-    prof = current(profile)
-    judge = digit_judge(profile=prof, progress=False)[0]
-    train, _ = _in_memory(real_digits("train", profile=prof))
-    test, _ = _in_memory(real_digits("test", profile=prof))
+    _, train, _, train_features, test_features = _real_features(current(profile))
     if not 2 <= n <= len(train):
         raise ValueError(f"n must be between 2 and the {len(train)} training digits, got {n}")
-    train_features, test_features = _batched(judge.features, train), _batched(judge.features, test)
     distances = sorted(
         frechet_distance(train_features[torch.randperm(
             len(train), generator=torch.Generator().manual_seed(k))[:n]], test_features)
         for k in range(draws))
     return {"median": statistics.median(distances), "low": distances[0],
             "high": distances[-1], "n": n}
+
+
+def moved(images: torch.Tensor, right: int, down: int) -> torch.Tensor:
+    """Images (N, C, H, W) in [-1, 1] translated ``right`` and ``down`` pixels (≥ 0), the
+    uncovered border black (-1)."""
+    padded = F.pad(images, (right, 0, down, 0), value=-1.0)
+    return padded[..., :images.shape[-2], :images.shape[-1]]
+
+
+def halved(images: torch.Tensor) -> torch.Tensor:
+    """Images (N, C, H, W) in [-1, 1] at half their resolution, enlarged back (bilinear)."""
+    h, w = images.shape[-2:]
+    small = F.interpolate(images, size=(h // 2, w // 2), mode="bilinear", align_corners=False)
+    return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False).clamp(-1, 1)
+
+
+# Changes that leave every digit a digit: each is what a Fréchet distance registers for it.
+CHANGES = {
+    "as they are": lambda x: x,
+    "moved 1 pixel right": partial(moved, right=1, down=0),
+    "moved 2 pixels right": partial(moved, right=2, down=0),
+    "moved 1 pixel right and 1 down": partial(moved, right=1, down=1),
+    "halved in resolution and enlarged back": halved,
+}
+
+
+def frechet_of_changes(*, profile: str | Profile | None = None) -> list[dict[str, Any]]:
+    """A scale for a GAN's Fréchet distance: all the real training digits, each time under one
+    of ``CHANGES`` that keeps every digit readable, against the real test digits. Returns one
+    row per change: "change" (its name), "frechet", and "accuracy", the share of the changed
+    digits the judge still reads as their own digit."""
+    judge, train, labels, _, test_features = _real_features(current(profile))
+    rows = []
+    for name, change in CHANGES.items():
+        features = _batched(judge.features, change(train))
+        predictions = judge.head(features.to(device_of(judge))).argmax(1).cpu()
+        rows.append({"change": name, "frechet": frechet_distance(features, test_features),
+                     "accuracy": float((predictions == labels).float().mean())})
+    return rows
+
+
+def at_judge_size(samples: torch.Tensor) -> torch.Tensor:
+    """Samples (N, C, 32k, 32k) averaged down to the judge's 32×32 (a run at 64×64, Q5)."""
+    if samples.shape[-1] % 32:
+        raise ValueError(f"expected images of side 32 or a multiple of it, got "
+                         f"{tuple(samples.shape)}")
+    return F.avg_pool2d(samples, samples.shape[-1] // 32) if samples.shape[-1] > 32 else samples
 
 
 def in_shares(labels: torch.Tensor, shares: torch.Tensor, *, n: int = SAMPLES) -> torch.Tensor:
@@ -388,9 +440,7 @@ def judge_run(run, *, n: int = SAMPLES, steps: Sequence[int] | None = None, seed
 
     def judge_step(step: int) -> dict[str, float]:
         judge, reference, reference_labels = judge_and_reference()
-        samples = sample(run.generator_at(step), n, labels=labels, seed=seed)
-        if samples.shape[-1] > 32:  # a run at 64×64 (Q5): averaged down to the judge's size
-            samples = F.avg_pool2d(samples, samples.shape[-1] // 32)
+        samples = at_judge_size(sample(run.generator_at(step), n, labels=labels, seed=seed))
         features = _batched(judge.features, samples)
         judgement = _verdict(judge, features, reference, labels)
         verdict = judgement.summary()
@@ -497,7 +547,8 @@ def _default_network() -> nn.Module:
     return pretrained("squeezenet1_1")
 
 
-__all__ = ["SAMPLES", "DigitJudge", "Judgement", "digit_judge", "image_features", "judge_digits",
-           "judge_face_run", "judge_images", "judge_path", "judge_run", "label_accuracy",
-           "mean_pairwise_distance", "real_baseline", "real_digits", "real_frechet_at",
+__all__ = ["CHANGES", "SAMPLES", "DigitJudge", "Judgement", "at_judge_size", "digit_judge",
+           "frechet_of_changes", "halved", "image_features", "judge_digits", "judge_face_run",
+           "judge_images", "judge_path", "judge_run", "label_accuracy",
+           "mean_pairwise_distance", "moved", "real_baseline", "real_digits", "real_frechet_at",
            "within_label_spread"]

@@ -109,22 +109,6 @@ def conditional_jobs(profile: Profile) -> dict[str, tuple[GANConfig, Dataset]]:
     return _longest_first(jobs)
 
 
-def _measure(runs: dict[str, Run], profile: Profile, *, digits: bool, progress: bool) -> None:
-    """Fill each run's ``measures`` at every kept step: the judge's numbers on digits
-    (``judge_run``), or on faces the Fréchet distance and spread of as many samples as the
-    first 1,000 real images (``judge_face_run``); and ``loss_summary`` after step 0."""
-    if not digits:  # loaded once for every run: the real faces and the network that sees them
-        data = celeba(size=32, profile=profile)
-        real = torch.stack([data[i][0] for i in range(min(1000, len(data)))])
-        network = pretrained("squeezenet1_1", profile=profile)
-    for run in tqdm(runs.values(), desc="measuring GANs", disable=not progress):
-        judged = (judge_run(run, profile=profile) if digits
-                  else judge_face_run(run, real, network=network))
-        run.measures = {step: {**judged[step],
-                               **(loss_summary(run.history, step) if step else {})}
-                        for step in judged}
-
-
 def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool = True
               ) -> dict[str, Run]:
     """Every run of Part 3's (``part_jobs``) or Part 4's (``conditional_jobs``) pages, name →
@@ -142,7 +126,19 @@ def part_runs(part: int, profile: str | Profile | None = None, *, progress: bool
     also = ([partial(digit_judge, profile=prof, progress=False)]
             if digits and not judge_path(profile=prof).exists() else [])
     runs = trained_runs(jobs, also=also, progress=progress)
-    _measure(runs, prof, digits=digits, progress=progress)
+    # Every kept step measured: the judge's numbers on digits, or on faces the Fréchet distance
+    # and spread of as many samples as the first 1,000 real images (``judge_face_run``); and
+    # the loss curves' summary after step 0.
+    if not digits:  # loaded once for every run: the real faces and the network that sees them
+        data = celeba(size=32, profile=prof)
+        real = torch.stack([data[i][0] for i in range(min(1000, len(data)))])
+        network = pretrained("squeezenet1_1", profile=prof)
+    for run in tqdm(runs.values(), desc="measuring GANs", disable=not progress):
+        judged = (judge_run(run, profile=prof) if digits
+                  else judge_face_run(run, real, network=network))
+        run.measures = {step: {**judged[step],
+                               **(loss_summary(run.history, step) if step else {})}
+                        for step in judged}
     return runs
 
 
