@@ -89,3 +89,6 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_part(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["result.json"]
     cache.save_atomic({"x": torch.ones(2)}, path)
     assert torch.load(path, weights_only=True)["x"].tolist() == [1.0, 1.0]
+    cache.write_text_atomic(path, "é, in UTF-8")
+    assert path.read_bytes() == "é, in UTF-8".encode()
+    assert [p.name for p in path.parent.iterdir()] == ["result.json"]

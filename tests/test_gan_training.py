@@ -172,7 +172,7 @@ def test_a_run_is_trained_once_then_read(blobs, monkeypatch):
     assert run_path(TINY.with_(beta1=0.9), blobs) != path
 
 
-def test_samples_and_their_file(blobs, tmp_path):
+def test_samples_and_their_file(blobs, tmp_path, monkeypatch):
     run = trained_run(TINY, blobs, progress=False)
     images = sample(run.generator, 7, seed=3)
     assert images.shape == (7, 1, 32, 32) and images.abs().max() <= 1
@@ -183,6 +183,18 @@ def test_samples_and_their_file(blobs, tmp_path):
         assert f["labels"].tolist() == list(range(7))
     with pytest.raises(ValueError, match=r"must end in \.npz"):
         save_samples(images, tmp_path / "samples.npy")
+    # Interrupted halfway: the previous file stays whole, and nothing else is left behind.
+    def interrupted(stream, **arrays):
+        stream.write(b"PK half a file")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "savez", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            save_samples(images[:2], path)
+    with np.load(path) as f:
+        assert f["images"].shape == (7, 1, 32, 32)
+    assert [p.name for p in path.parent.iterdir()] == ["samples.npz"]
 
 
 def test_frechet_distance_of_shifted_features_is_the_squared_shift():

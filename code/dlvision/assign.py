@@ -32,6 +32,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from .cache import atomic_path
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -396,8 +398,8 @@ def write_exercises(root: Path) -> list[Path]:
     for item in generated(root):
         data = item.text.encode("utf-8")
         if not item.path.exists() or item.path.read_bytes() != data:
-            item.path.parent.mkdir(parents=True, exist_ok=True)
-            item.path.write_bytes(data)
+            with atomic_path(item.path) as tmp:
+                tmp.write_bytes(data)
             changed.append(item.path)
     return changed
 

@@ -5,9 +5,11 @@ settings, the fingerprints of the data and weights it was computed from (``weigh
 datasets have their own ``fingerprint()``), and the source of the code that computes it
 (``source_fingerprint``), so that a changed setting, file or line of code gives a new file
 instead of a stale answer, with no version number to bump by hand. ``load_or_build`` reads the
-file, or computes and writes it. Every file the package writes goes through ``atomic_path``
-(a temporary name in the same folder, renamed when complete), so an interrupted run never
-leaves a broken or partial file, and an unreadable one is rebuilt.
+file, or computes and writes it. Every file the package keeps for its users (caches, downloads,
+checkpoints, samples, notebooks, reports and grades) goes through ``atomic_path`` (a temporary
+name in the same folder, renamed when complete), so an interrupted run never leaves a broken or
+partial file, and an unreadable cache is rebuilt. (Scratch files in a temporary folder that is
+thrown away, and the stand-in data of a rehearsal, are written directly.)
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """``Path(path).write_text(text)`` in UTF-8, through ``atomic_path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:

@@ -384,13 +384,14 @@ def _judge(args: argparse.Namespace) -> int:
     import json
 
     from . import setup
+    from .cache import write_text_atomic
 
     profile = setup(args.profile)
     images, labels = read_samples(args.samples)
     lines, numbers = judge_lines(images, labels, profile)
     print("\n".join(lines))
     if args.json:
-        Path(args.json).write_text(json.dumps(numbers, indent=1))
+        write_text_atomic(args.json, json.dumps(numbers, indent=1))
     return 0
 
 

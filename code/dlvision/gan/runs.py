@@ -25,7 +25,13 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from ..cache import cache_key, default_cache_dir, load_or_build, source_fingerprint
+from ..cache import (
+    atomic_path,
+    cache_key,
+    default_cache_dir,
+    load_or_build,
+    source_fingerprint,
+)
 from ..profile import Profile, current
 from . import conditional, losses, models, training
 from .conditional import N_CLASSES, is_conditional
@@ -238,10 +244,8 @@ def save_samples(images: torch.Tensor, path: str | Path, **arrays: np.ndarray) -
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"the sample file must end in .npz, got {path.name}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part.npz")
-    np.savez(part, images=images.float().numpy(), **arrays)
-    part.replace(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+        np.savez(stream, images=images.float().numpy(), **arrays)
     return path
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import dlvision
 
+from ..cache import write_text_atomic
 from .question import FULL, TIMEOUT, CheckResult
 from .report import NOT_RUN, CellRun, Report
 
@@ -229,21 +230,6 @@ def read_cached(entry: Path) -> Report | None:
         return None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place, so that a reader
-    (or a run interrupted mid-write) never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def grade_one(source: str, name: str, part: str, timeout: float, deadline: float,
               entry: str) -> dict[str, Any]:
     """Grade one submission as ``dlvision grade`` does, from a private copy named ``name``,
@@ -261,7 +247,7 @@ def grade_one(source: str, name: str, part: str, timeout: float, deadline: float
         return {"error": f"{type(err).__name__}: {err}"}
     data = report_dict(report)
     if cacheable(report):
-        write_atomically(Path(entry), json.dumps(data, ensure_ascii=False))
+        write_text_atomic(entry, json.dumps(data, ensure_ascii=False))
     return data
 
 

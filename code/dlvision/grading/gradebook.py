@@ -23,7 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import WITH_POINTS, Batch, Submission, write_atomically
+from ..cache import write_text_atomic
+from .batch import WITH_POINTS, Batch, Submission
 from .checks import get_part
 from .report import format_report
 
@@ -57,7 +58,7 @@ def write_grades_csv(batch: Batch, path: Path) -> None:
             sub.path.name, sub.id, sub.status, sub.detail, " ".join(sub.duplicates),
             *(points.get(q.id, "") if graded else "" for q in questions),
             sub.report.score if graded else "", get_part(batch.part).max_points])
-    write_atomically(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ def write_feedback(batch: Batch, folder: Path) -> None:
             title += f" · {sub.report.score}/{sub.report.max_score}"
         text = feedback_text(sub)
         name = feedback_name(sub)
-        write_atomically(folder / f"{name}.md", f"# {title}\n\n```text\n{text}\n```\n")
-        write_atomically(folder / f"{name}.html", _page(title, f"<pre>{html.escape(text)}</pre>"))
+        write_text_atomic(folder / f"{name}.md", f"# {title}\n\n```text\n{text}\n```\n")
+        write_text_atomic(folder / f"{name}.html", _page(title, f"<pre>{html.escape(text)}</pre>"))
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,6 @@ def write_gradebook(batch: Batch, out: Path) -> list[Path]:
     out = Path(out)
     write_grades_csv(batch, out / "grades.csv")
     write_feedback(batch, out / "feedback")
-    write_atomically(out / "summary.md", summary_markdown(batch))
-    write_atomically(out / "summary.html", summary_html(batch))
+    write_text_atomic(out / "summary.md", summary_markdown(batch))
+    write_text_atomic(out / "summary.html", summary_html(batch))
     return [out / "grades.csv", out / "feedback", out / "summary.md", out / "summary.html"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cache import write_text_atomic
 from .question import FEEDBACK_LEVELS, FULL, CheckResult
 
 FEEDBACK_WIDTH = 72  # characters of feedback in the table; the full text follows it
@@ -79,8 +80,7 @@ class Report:
         }
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                              encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
 def _shorten(text: str, width: int = FEEDBACK_WIDTH) -> str:
