@@ -25,6 +25,7 @@ from mutants import getting_started as gs_mutants
 from mutants import transfer_learning as tl_mutants
 from mutants import visualization as vis_mutants
 from sklearn.decomposition import PCA
+from torch import nn
 
 from dlvision.data import normalize, to_rgb
 from dlvision.gan import Generator, discriminator_loss, generator_loss
@@ -190,7 +191,8 @@ def test_calling_the_package_s_reference_is_refused(question):
         return
     assert verdict.status == ERROR and verdict.points == 0
     assert re.search(r"calls `(dlvision\.[\w.]+)`: write this yourself; `\1` is the "
-                     r"reference the grader uses\non input: ", verdict.message), verdict.message
+                     r"package's own code, refused while your answer is checked\non input: ",
+                     verdict.message), verdict.message
 
 
 def _reached(reference, how: str):
@@ -242,6 +244,38 @@ class InheritedConditionalGenerator(ConditionalGenerator):
         return super().forward(z, labels)
 
 
+class GeneratorFromConditionalBlocks(nn.Module):
+    """The DCGAN generator assembled from the package's cDCGAN generator: its noise branch at
+    twice the width is the first block, its body (last bias dropped) the rest."""
+
+    def __init__(self, nz=100, ngf=32, nc=1):
+        super().__init__()
+        body = list(ConditionalGenerator(nz=nz, ngf=ngf, nc=nc).main)
+        body[-2] = nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False)
+        first = ConditionalGenerator(nz=nz, ngf=2 * ngf, nc=nc).z_branch
+        self.main = nn.Sequential(*first, *body)
+
+    def forward(self, z):
+        return self.main(z.view(len(z), -1, 1, 1))
+
+
+class ConditionalGeneratorFromBlocks(nn.Module):
+    """The cDCGAN generator assembled from the package's DCGAN generator: its first block at
+    half the width is each branch, its other blocks (last bias added) the body."""
+
+    def __init__(self, nz=100, ngf=32, nc=1):
+        super().__init__()
+        self.z_branch = Generator(nz=nz, ngf=ngf // 2, nc=nc).main[:3]
+        self.y_branch = Generator(nz=10, ngf=ngf // 2, nc=nc).main[:3]
+        body = list(Generator(nz=nz, ngf=ngf, nc=nc).main[3:])
+        body[-2] = nn.ConvTranspose2d(ngf, nc, 4, 2, 1)
+        self.main = nn.Sequential(*body)
+
+    def forward(self, z, y):
+        y = y.view(len(y), 10, 1, 1)
+        return self.main(torch.cat([self.z_branch(z), self.y_branch(y)], 1))
+
+
 def training_step_by_the_check_s_reference(G, D, opt_G, opt_D, reals, noises_D, noises_G):
     """The grader's own reference step, reached by its module path."""
     import dlvision.grading.checks.gans as checks
@@ -252,6 +286,8 @@ def training_step_by_the_check_s_reference(G, D, opt_G, opt_D, reals, noises_D, 
 @pytest.mark.parametrize(("question", "answer"), [
     ("generator", InheritedGenerator),
     ("conditional-generator", InheritedConditionalGenerator),
+    ("generator", GeneratorFromConditionalBlocks),
+    ("conditional-generator", ConditionalGeneratorFromBlocks),
     ("training-step", training_step_by_the_check_s_reference),
 ])
 def test_no_points_without_the_work(question, answer):

@@ -63,7 +63,8 @@ def _verdict(question: Question, observation: dict[str, Any]) -> CheckResult:
                 reference = str(obs["refused"])
                 return result(question, ERROR,
                               f"`{name}` calls `{reference}`: write this yourself; "
-                              f"`{reference}` is the reference the grader uses\n"
+                              f"`{reference}` is the package's own code, refused while "
+                              f"your answer is checked\n"
                               f"on input: {case.description}")
             if "error" in obs:
                 return result(question, ERROR,

@@ -88,7 +88,8 @@ class ReferenceRefused(Exception):
         self.name = name  # e.g. "dlvision.data.normalize"
 
     def __str__(self) -> str:
-        return f"write this yourself; `{self.name}` is the reference the grader uses"
+        return (f"write this yourself; `{self.name}` is the package's own code, refused while "
+                "your answer is checked")
 
 
 def public_name(function: Callable[..., Any]) -> str:

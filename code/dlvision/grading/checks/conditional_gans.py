@@ -9,7 +9,8 @@
   Judged by its transposed convolutions layer by layer and by its output once its weights are
   set to the same values as the reference's (``dlvision.gan.ConditionalGenerator``), in
   training and in eval mode (``gans.set_weights``, which keys weights by layer shape, so any
-  registration order works).
+  registration order works). Both of the package's generator classes are refused: the
+  unconditional one's blocks would make most of this one.
 - ``labelled-grid``: ten rows, one per digit, of the images of the same noise vectors: row r,
   column c is G(z_c, r), drawn in eval mode (reference: the same with the package's generator).
   It calls the notebook's ``one_hot``, and is checked with the course's in its place
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...gan.conditional import ConditionalGenerator, label_maps, one_hot
+from ...gan.models import Generator
 from ...gan.runs import interpolate, sample
 from ..compare import describe
 from ..question import Case, Feedback, Part, Question, keywords
@@ -165,7 +167,8 @@ CONDITIONAL_GENERATOR = Question(
          "ConvTranspose2d(2·ngf, ngf, 4, 2, 1, bias=False), BN, ReLU, "
          "ConvTranspose2d(ngf, nc, 4, 2, 1), tanh.",
     apply=gans.generator_apply(lambda nz, ngf, nc, labels: _inputs(nz, labels)),
-    refuses=(ConditionalGenerator, one_hot, label_maps),
+    # The unconditional generator too: its first block is a branch, its last three the body.
+    refuses=(ConditionalGenerator, Generator, one_hot, label_maps),
 )
 
 

@@ -17,10 +17,11 @@ and one step of training.
   the course's losses in place of the notebook's (``Question.uses``): a wrong loss costs the
   loss's points only.
 
-The losses' package functions, the package's generator class as a whole and the check's own
-step are refused to the answers while they are checked (``Question.refuses``). The networks of
-``training-step`` are the package's, tiny (noise of 8 values, widths 4), with spread-out random
-weights so that every mistake moves them measurably.
+The losses' package functions, the package's two generator classes as a whole (the
+conditional one's blocks would make most of this network) and the check's own step are refused
+to the answers while they are checked (``Question.refuses``). The networks of ``training-step``
+are the package's, tiny (noise of 8 values, widths 4), with spread-out random weights so that
+every mistake moves them measurably.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...gan import Discriminator, Generator, discriminator_loss, generator_loss
+from ...gan import (
+    ConditionalGenerator,
+    Discriminator,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+)
 from ..compare import compare_tensors, describe, number
 from ..question import Case, Feedback, Part, Question
 
@@ -360,7 +367,8 @@ GENERATOR = Question(
          "1), (2·ngf, ngf, 4, 2, 1), (ngf, nc, 4, 2, 1); BatchNorm2d then ReLU after each but "
          "the last, tanh after the last.",
     apply=generator_apply(lambda nz, ngf, nc, n: (_noise(nz, n),)),
-    refuses=(Generator,),
+    # The conditional generator too: its branch and body are this network's blocks.
+    refuses=(Generator, ConditionalGenerator),
 )
 
 
