@@ -533,24 +533,33 @@ def test_untrained_networks_have_the_pretrained_architecture_and_new_classes(pro
 # --- the mini claim: transfer beats raw pixels and training from scratch -------------------------
 
 
-@pytest.mark.slow  # 20 s each: runs with the site checks, after the book
-@pytest.mark.parametrize("n_per_class", [3, 5])
-def test_mini_transfer_beats_raw_pixels_and_training_from_scratch(n_per_class):
-    """With a few labels per class, features from the middle of the MiniVGG trained on digits
-    0-4 (pool3, averaged over positions) classify digits 5-9 better than pixels do, and better
-    than the same network trained on those labels alone. C is chosen by cross-validation on the
-    training set; the scratch network is trained until it fits its labels.
+@pytest.mark.slow  # 40 s: runs with the site checks, after the book
+def test_mini_transfer_beats_raw_pixels_and_training_from_scratch():
+    """With 3 and 5 labels per class, features from the middle of the MiniVGG trained on digits
+    0-4 (pool3, averaged over positions) classify digits 5-9 better than pixels do, and on
+    average better than the same network trained on those labels alone. C is chosen by
+    cross-validation on the training set; the scratch network is trained until it fits its
+    labels.
 
-    (From about 10 labels per class on, training from scratch catches up in the mini world: the
-    chapter shows the whole curve.)"""
-    train, test = scenes15("train", n_per_class=n_per_class), scenes15("test")
-    svm = best(svm_sweep("vgg16", train, test, layers=("pool3",), global_pool="avg",
-                         Cs=(1.0, 10.0, 100.0), progress=False))
-    pixels = raw_pixels(train, test, progress=False)
-    scratch = from_scratch("vgg16", train, test, config=FROM_SCRATCH, progress=False)
-    assert scratch.train_accuracy == 1.0
-    assert svm.accuracy > pixels.accuracy + 0.25
-    assert svm.accuracy > scratch.accuracy + 0.1
+    The margins come from the spread measured over six stand-ins (trained from seeds 0-5,
+    as a CPU's different rounding also changes the stand-in) and five scratch seeds: transfer
+    reads 41-61 % with 3 labels and 56-69 % with 5, pixels 28 % and 30 %, scratch 34-39 % and
+    46-52 %. So the lead over pixels is at least 13 points; the lead over scratch, 2 to 28
+    points with 3 labels, is compared on average over both budgets, where the worst pairing
+    measured still leads by 5 points. (From about 10 labels per class on, training from scratch
+    catches up in the mini world: the chapter shows the whole curve.)"""
+    test = scenes15("test")
+    lead_over_scratch = []
+    for n_per_class in (3, 5):
+        train = scenes15("train", n_per_class=n_per_class)
+        svm = best(svm_sweep("vgg16", train, test, layers=("pool3",), global_pool="avg",
+                             Cs=(1.0, 10.0, 100.0), progress=False))
+        pixels = raw_pixels(train, test, progress=False)
+        scratch = from_scratch("vgg16", train, test, config=FROM_SCRATCH, progress=False)
+        assert scratch.train_accuracy == 1.0
+        assert svm.accuracy > pixels.accuracy + 0.1, n_per_class
+        lead_over_scratch.append(svm.accuracy - scratch.accuracy)
+    assert sum(lead_over_scratch) / 2 > 0, lead_over_scratch
 
 
 # --- the full profile, offline: fake 15 Scene tree and fake ImageNet weights ---------------------
