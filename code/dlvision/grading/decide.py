@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .observe import one_thread
+from .observe import ReferenceRefused, one_thread
 from .question import (
     ERROR,
     NOT_ANSWERED,
@@ -60,11 +60,9 @@ def _verdict(question: Question, observation: dict[str, Any]) -> CheckResult:
                               f"not answered yet: replace `raise NotImplementedError()` in "
                               f"`{name}` with your code")
             if "refused" in obs:
-                reference = str(obs["refused"])
+                refused = ReferenceRefused(str(obs["refused"]))
                 return result(question, ERROR,
-                              f"`{name}` calls `{reference}`: write this yourself; "
-                              f"`{reference}` is the package's own code, refused while "
-                              f"your answer is checked\n"
+                              f"`{name}` calls `{refused.name}`: {refused}\n"
                               f"on input: {case.description}")
             if "error" in obs:
                 return result(question, ERROR,
