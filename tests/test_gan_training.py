@@ -209,6 +209,52 @@ def test_frechet_distance_of_shifted_features_is_the_squared_shift():
         frechet_distance(a, a[:, :2])
 
 
+def test_a_weighted_frechet_distance_counts_each_row_as_weighted():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(60, 4)), rng.normal(size=(80, 4)) + 0.5
+    plain = frechet_distance(a, b)
+    assert frechet_distance(a, b, weights=np.full(60, 3.0)) == pytest.approx(plain, rel=1e-9)
+    # A zero weight leaves the row out.
+    weights = np.r_[np.ones(40), np.zeros(20)]
+    assert frechet_distance(a, b, weights=weights) == pytest.approx(
+        frechet_distance(a[:40], b), rel=1e-9)
+    for bad in (np.ones(59), -np.ones(60), np.r_[1.0, np.zeros(59)]):
+        with pytest.raises(ValueError, match="weights"):
+            frechet_distance(a, b, weights=bad)
+
+
+def test_evening_out_the_shares_undoes_a_set_s_imbalance_not_its_drawing():
+    """Two digits far apart in feature space, drawn 80/20 against a 50/50 reference: the plain
+    distance is mostly the imbalance; evened out, only the drawing (a shift of one digit) is
+    left."""
+    from dlvision.gan.judge import evened_out
+
+    rng = np.random.default_rng(1)
+    centres = np.zeros((2, 3))
+    centres[1, 0] = 10.0
+
+    def digits(counts: tuple[int, int], shift: float = 0.0) -> tuple[np.ndarray, torch.Tensor]:
+        labels = np.repeat([0, 1], counts)
+        features = centres[labels] + rng.normal(size=(len(labels), 3))
+        features[:, 2] += shift
+        return features, torch.from_numpy(labels)
+
+    reference, reference_labels = digits((500, 500))
+    skewed, skewed_labels = digits((800, 200))
+    weights = evened_out(skewed_labels, reference_labels)
+    assert weights[skewed_labels == 0].sum() == pytest.approx(0.5)
+    assert weights[skewed_labels == 1].sum() == pytest.approx(0.5)
+    assert frechet_distance(skewed, reference) > 5  # the mean alone moves 3: 9
+    assert frechet_distance(skewed, reference, weights=weights) < 0.2
+    drawn_off, drawn_labels = digits((800, 200), shift=2.0)  # every digit drawn 2 off
+    evened = frechet_distance(drawn_off, reference,
+                              weights=evened_out(drawn_labels, reference_labels))
+    assert evened == pytest.approx(4.0, abs=0.3)  # the squared shift
+    # A digit never drawn gets no weight, and the others share the whole.
+    only_zeros = evened_out(torch.zeros(10, dtype=torch.long), reference_labels)
+    assert only_zeros.sum() == pytest.approx(1.0)
+
+
 def test_the_judge_reports_shares_confidence_and_distance():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -431,7 +477,7 @@ def test_an_unconditional_run_s_measure_says_what_its_shares_alone_cost(blobs, m
     """"shares_frechet" is the distance of real training digits taken in the shares the judge
     read in the samples (an untrained judge: the mechanics)."""
     import dlvision.gan.judge as judge_module
-    from dlvision.gan.judge import in_shares, judge_run, real_digits
+    from dlvision.gan.judge import evened_out, in_shares, judge_run, real_digits
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -451,3 +497,9 @@ def test_an_unconditional_run_s_measure_says_what_its_shares_alone_cost(blobs, m
         kept = in_shares(train_digits.targets, shares, n=50)
         expected = frechet_distance(train_features[kept], test_features)
         assert m["shares_frechet"] == pytest.approx(expected, rel=1e-6), step
+        samples = sample(run.generator_at(step), 50, seed=1)
+        weights = evened_out(judge_digits(samples, judge=judge, profile="mini").predictions,
+                             test_digits.targets)
+        expected = frechet_distance(judge_module._batched(judge.features, samples),
+                                    test_features, weights=weights)
+        assert m["even_frechet"] == pytest.approx(expected, rel=1e-6), step

@@ -180,13 +180,17 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.where(union > 0, inter / union.clamp_min(1e-12), torch.zeros_like(union)).float()
 
 
-def frechet_distance(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
+def frechet_distance(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray, *,
+                     weights: torch.Tensor | np.ndarray | None = None) -> float:
     """The Fréchet distance between two sets of feature vectors, each seen as a Gaussian:
     ‖μ_a − μ_b‖² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^½).
 
-    a (N, D), b (M, D), N, M ≥ 2. 0 for two sets with the same mean and covariance; the FID of
-    the literature is this distance in the features of one particular Inception network, so a
-    value computed in other features is not comparable with published FIDs.
+    a (N, D), b (M, D), N, M ≥ 2. weights : (N,) ≥ 0, how much each row of ``a`` counts in its
+    mean and covariance (NumPy's reliability weights: equal weights are the same as none, a
+    zero weight leaves the row out); default, all equal. 0 for two sets with the same mean and
+    covariance; the FID of the literature is this distance in the features of one particular
+    Inception network, so a value computed in other features is not comparable with published
+    FIDs.
     """
     from scipy import linalg
 
@@ -194,11 +198,17 @@ def frechet_distance(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
         raise ValueError(f"expected two sets of at least 2 feature vectors of the same size, got "
                          f"shapes {a.shape} and {b.shape}")
-    mean_a, mean_b = a.mean(0), b.mean(0)
+    if weights is not None:
+        weights = np.asarray(torch.as_tensor(weights).double().cpu())
+        if weights.shape != (len(a),) or (weights < 0).any() or (weights > 0).sum() < 2:
+            raise ValueError(f"expected {len(a)} weights ≥ 0, at least 2 of them positive, got "
+                             f"shape {weights.shape}")
+    mean_a, mean_b = np.average(a, axis=0, weights=weights), b.mean(0)
     # A feature that is always 0 (a dead ReLU) makes a covariance singular, and its square root
     # unstable: a tiny ridge keeps it defined, far below anything a distance reports.
     ridge = 1e-8 * np.eye(a.shape[1])
-    cov_a, cov_b = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
+    cov_a = np.cov(a, rowvar=False, aweights=weights) + ridge
+    cov_b = np.cov(b, rowvar=False) + ridge
     root = np.real(linalg.sqrtm(cov_a @ cov_b))  # rounding leaves tiny imaginary parts
     return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
 

@@ -343,6 +343,18 @@ def in_shares(labels: torch.Tensor, shares: torch.Tensor, *, n: int = SAMPLES) -
                       for c in range(len(shares))])
 
 
+def evened_out(predictions: torch.Tensor, reference_labels: torch.Tensor) -> torch.Tensor:
+    """Weights (N,) ≥ 0 that give each digit read in ``predictions`` (N,) the share it has in
+    ``reference_labels`` (M,): a sample of a digit drawn twice too often counts half. The
+    shares are those of the digits drawn, renormalized: no weight can bring back a digit that
+    was never drawn. With these weights a Fréchet distance measures the drawing of the digits,
+    not how often each is drawn."""
+    drawn = torch.bincount(predictions, minlength=10).double()
+    wanted = torch.bincount(reference_labels, minlength=10).double() * (drawn > 0)
+    per_digit = torch.where(drawn > 0, wanted / wanted.sum() / drawn.clamp_min(1), 0.0)
+    return per_digit[predictions]
+
+
 @torch.no_grad()
 def _verdict(judge: DigitJudge, features: torch.Tensor, reference_features: torch.Tensor,
              labels: torch.Tensor | None) -> Judgement:
@@ -415,9 +427,11 @@ def judge_run(run, *, n: int = SAMPLES, steps: Sequence[int] | None = None, seed
     asked for each digit in turn (n/10 of each) and judged on their label accuracy, and on
     their ``within_label_spread`` (its mean over the digits) as well. steps : which of its kept
     steps (default: all). The noise is drawn from ``seed``, the same at every step. Returns
-    step → ``Judgement.summary()``, with "shares_frechet" for an unconditional run: the
-    Fréchet distance of real training digits taken in the shares the samples were read as
-    (``in_shares``), the part of "frechet" that the digits' shares alone explain. Each step's
+    step → ``Judgement.summary()``, with two more for an unconditional run: "shares_frechet",
+    the Fréchet distance of real training digits taken in the shares the samples were read as
+    (``in_shares``), what the digits' shares alone cost; and "even_frechet", the samples' own
+    distance with each digit they draw weighted to its share among the test digits
+    (``evened_out``), what is left when the shares are evened out. Each step's
     judgement is cached, keyed by the generator's weights, the judge, ``n``, ``seed`` and the
     code: pages that ask again read it.
     """
@@ -445,10 +459,13 @@ def judge_run(run, *, n: int = SAMPLES, steps: Sequence[int] | None = None, seed
         judgement = _verdict(judge, features, reference, labels)
         verdict = judgement.summary()
         if labels is None:
-            # The distance that real training digits in these shares would get.
+            # The distance that real training digits in these shares would get, and the
+            # samples' own distance with each digit counted as often as among real digits.
             train_features, train_labels = training_features()
             kept = in_shares(train_labels, judgement.shares, n=n)
             verdict["shares_frechet"] = frechet_distance(train_features[kept], reference)
+            weights = evened_out(judgement.predictions, reference_labels)
+            verdict["even_frechet"] = frechet_distance(features, reference, weights=weights)
         else:
             spreads = _spreads(features, labels) / _spreads(reference, reference_labels)
             verdict["within_label_spread"] = float(spreads.nanmean())
@@ -459,9 +476,10 @@ def judge_run(run, *, n: int = SAMPLES, steps: Sequence[int] | None = None, seed
 
 
 def _judging_code() -> str:
-    """A digest of the code that samples and judges: editing it judges again."""
-    return source_fingerprint(__name__, runs.__name__, *(m.__name__ for m in (
-        runs.models, runs.conditional, runs.losses, runs.training)))
+    """A digest of the code that samples and judges (the Fréchet distance included): editing
+    it judges again."""
+    return source_fingerprint(__name__, runs.__name__, frechet_distance.__module__, *(
+        m.__name__ for m in (runs.models, runs.conditional, runs.losses, runs.training)))
 
 
 # --- faces (CelebA, full profile) ------------------------------------------------------------
@@ -548,7 +566,7 @@ def _default_network() -> nn.Module:
 
 
 __all__ = ["CHANGES", "SAMPLES", "DigitJudge", "Judgement", "at_judge_size", "digit_judge",
-           "frechet_of_changes", "halved", "image_features", "judge_digits", "judge_face_run",
-           "judge_images", "judge_path", "judge_run", "label_accuracy",
+           "evened_out", "frechet_of_changes", "halved", "image_features", "judge_digits",
+           "judge_face_run", "judge_images", "judge_path", "judge_run", "label_accuracy",
            "mean_pairwise_distance", "moved", "real_baseline", "real_digits", "real_frechet_at",
            "within_label_spread"]
