@@ -492,14 +492,12 @@ def test_an_unconditional_run_s_measure_says_what_its_shares_alone_cost(blobs, m
     train_features = judge_module._batched(judge.features, train_digits.images)
     test_features = judge_module._batched(judge.features, test_digits.images)
     for step, m in measures.items():
-        shares = judge_digits(sample(run.generator_at(step), 50, seed=1), judge=judge,
-                              profile="mini").shares
-        kept = in_shares(train_digits.targets, shares, n=50)
+        samples = sample(run.generator_at(step), 50, seed=1)
+        verdict = judge_digits(samples, judge=judge, profile="mini")
+        kept = in_shares(train_digits.targets, verdict.shares, n=50)
         expected = frechet_distance(train_features[kept], test_features)
         assert m["shares_frechet"] == pytest.approx(expected, rel=1e-6), step
-        samples = sample(run.generator_at(step), 50, seed=1)
-        weights = evened_out(judge_digits(samples, judge=judge, profile="mini").predictions,
-                             test_digits.targets)
+        weights = evened_out(verdict.predictions, test_digits.targets)
         expected = frechet_distance(judge_module._batched(judge.features, samples),
                                     test_features, weights=weights)
         assert m["even_frechet"] == pytest.approx(expected, rel=1e-6), step

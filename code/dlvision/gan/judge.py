@@ -351,8 +351,7 @@ def evened_out(predictions: torch.Tensor, reference_labels: torch.Tensor) -> tor
     not how often each is drawn."""
     drawn = torch.bincount(predictions, minlength=10).double()
     wanted = torch.bincount(reference_labels, minlength=10).double() * (drawn > 0)
-    per_digit = torch.where(drawn > 0, wanted / wanted.sum() / drawn.clamp_min(1), 0.0)
-    return per_digit[predictions]
+    return (wanted / wanted.sum() / drawn.clamp_min(1))[predictions]
 
 
 @torch.no_grad()
